@@ -1,0 +1,23 @@
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strict,
+  prettier,
+  {
+    rules: {
+      // Reading process.env anywhere but main.ts hides configuration from the validator.
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Only service/main.ts reads process.env.' },
+      ],
+    },
+  },
+  {
+    files: ['service/main.ts', 'test/**/*.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+);

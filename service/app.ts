@@ -1,0 +1,54 @@
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createMessages } from './domain/messages.js';
+import { mountDocs } from './http/docs.js';
+import { respondWithErrors } from './http/errors.js';
+import { createHandlers } from './http/handlers.js';
+import { observeRequests } from './http/observe.js';
+import { createApiRouter, unmatched } from './http/router.js';
+import { loadSpec } from './http/spec.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Metrics } from './metrics.js';
+import { createCachedStore } from './store/cached-store.js';
+import { instrumentStore } from './store/instrumented-store.js';
+import type { MessageStore } from './store/message-store.js';
+
+export interface AppDependencies {
+  config: Config;
+  store: MessageStore;
+  logger: Logger;
+  metrics: Metrics;
+  lifecycle: Lifecycle;
+}
+
+/** Builds the API as an unstarted Koa app; main.ts (or a test) decides where it listens. */
+export async function createApp({
+  config,
+  store,
+  logger,
+  metrics,
+  lifecycle,
+}: AppDependencies): Promise<Koa> {
+  const spec = await loadSpec();
+  const measured = instrumentStore(store, metrics);
+  const cached =
+    config.cacheMaxBytes > 0 ? createCachedStore(measured, config.cacheMaxBytes, metrics) : measured;
+  const handlers = createHandlers(createMessages(cached), measured, lifecycle);
+  const router = createApiRouter(spec.operations, handlers, config.maxBodyBytes);
+
+  const app = new Koa();
+  app.use(observeRequests(logger, metrics));
+  app.use(respondWithErrors());
+  app.use(async (ctx, next) => {
+    // While shutting down, each response asks its client to reconnect, which lands it on another replica.
+    if (lifecycle.shuttingDown) ctx.set('Connection', 'close');
+    await next();
+  });
+  app.use(router.routes());
+  mountDocs(app, spec.yaml);
+  app.use(unmatched(router));
+  // Errors outside the middleware chain (a socket failing mid-response) have no response left to write.
+  app.on('error', (error: Error) => logger.warn({ err: error }, 'response could not be completed'));
+  return app;
+}

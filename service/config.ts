@@ -1,0 +1,187 @@
+import { Ajv, type ErrorObject } from 'ajv';
+
+/**
+ * Every setting the service reads, as a JSON schema over the environment. The schema is the one source for
+ * names, types, defaults and documentation (the README table mirrors it; a test keeps the two in step).
+ */
+export const configSchema = {
+  type: 'object',
+  additionalProperties: true,
+  properties: {
+    PORT: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'API port.' },
+    HOST: {
+      type: 'string',
+      default: '',
+      description: 'Address to bind; empty means every interface (IPv4 and IPv6).',
+    },
+    METRICS_PORT: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 65535,
+      default: 9464,
+      description: 'Port of `GET /metrics`, kept off the API port so an ingress never exposes it.',
+    },
+    REDIS_URL: {
+      type: 'string',
+      pattern: '^rediss?://',
+      description:
+        '`redis://` or `rediss://` (TLS) URL, with password and db if needed. Unset: embedded store.',
+    },
+    REDIS_PASSWORD: {
+      type: 'string',
+      description: 'Redis password, kept out of the URL (for a Kubernetes Secret). Overrides the URL one.',
+    },
+    REDIS_KEY_PREFIX: {
+      type: 'string',
+      default: 'shaservice:',
+      description: 'Prefix of every Redis key, so several services can share one Redis.',
+    },
+    REDIS_COMMAND_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 1,
+      default: 500,
+      description: 'A Redis command that takes longer fails and the request gets 503.',
+    },
+    REDIS_CONNECT_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 1,
+      default: 2000,
+      description: 'Time allowed to open a connection to Redis before trying again.',
+    },
+    CACHE_MAX_BYTES: {
+      type: 'integer',
+      minimum: 0,
+      default: 64 * 1024 * 1024,
+      description: 'Size of the in-process LRU cache of messages; 0 turns it off.',
+    },
+    MAX_BODY_BYTES: {
+      type: 'integer',
+      minimum: 2,
+      default: 1024 * 1024,
+      description: 'Largest request body accepted; larger ones get 413.',
+    },
+    LOG_LEVEL: {
+      type: 'string',
+      enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+      description: 'pino log level; `info` logs one line per request.',
+    },
+    REQUEST_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 1000,
+      default: 30000,
+      description: 'Time a client has to send a whole request; slower ones are cut off.',
+    },
+    KEEP_ALIVE_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 1000,
+      default: 65000,
+      description:
+        'Idle keep-alive time; above the 60 s nginx keeps upstream sockets, so nginx closes first.',
+    },
+    SHUTDOWN_DELAY_MS: {
+      type: 'integer',
+      minimum: 0,
+      default: 2000,
+      description: 'After SIGTERM: time spent unready but still serving, so load balancers stop sending.',
+    },
+    SHUTDOWN_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 0,
+      default: 10000,
+      description: 'After the delay: time in-flight requests get to finish before connections are cut.',
+    },
+  },
+} as const;
+
+export interface Config {
+  port: number;
+  host: string | undefined;
+  metricsPort: number;
+  redis:
+    | {
+        url: string;
+        password: string | undefined;
+        keyPrefix: string;
+        commandTimeoutMs: number;
+        connectTimeoutMs: number;
+      }
+    | undefined;
+  cacheMaxBytes: number;
+  maxBodyBytes: number;
+  logLevel: string;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  shutdownDelayMs: number;
+  shutdownTimeoutMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+type SettingName = keyof typeof configSchema.properties;
+type Settings = Record<SettingName, string | number | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const validate = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true }).compile<Settings>(
+  configSchema,
+);
+
+/** Reads and checks every setting; throws a ConfigError that lists all problems at once. */
+export function loadConfig(env: Env): Config {
+  const settings: Record<string, string | number> = {};
+  for (const name of Object.keys(configSchema.properties)) {
+    const value = env[name];
+    // An empty variable is how shells and manifests say "unset".
+    if (value !== undefined && value !== '') settings[name] = value;
+  }
+  const problems = validate(settings) ? [] : (validate.errors ?? []).map((e) => describe(e, env));
+  if (settings.PORT === settings.METRICS_PORT && settings.PORT !== 0) {
+    problems.push(`PORT and METRICS_PORT must differ (both are ${settings.PORT})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return toConfig(settings as Settings);
+}
+
+function describe(error: ErrorObject, env: Env): string {
+  const name = error.instancePath.slice(1);
+  const value = JSON.stringify(env[name]);
+  if (error.keyword === 'pattern' && name === 'REDIS_URL') {
+    return `REDIS_URL must start with redis:// or rediss:// (got ${value})`;
+  }
+  if (error.keyword === 'enum') {
+    return `${name} must be one of ${error.params.allowedValues.join(', ')} (got ${value})`;
+  }
+  return `${name} ${error.message} (got ${value})`;
+}
+
+function toConfig(s: Settings): Config {
+  const int = (name: SettingName) => s[name] as number;
+  const str = (name: SettingName) => s[name] as string | undefined;
+  const url = str('REDIS_URL');
+  return {
+    port: int('PORT'),
+    host: str('HOST') || undefined,
+    metricsPort: int('METRICS_PORT'),
+    redis: url
+      ? {
+          url,
+          password: str('REDIS_PASSWORD'),
+          keyPrefix: str('REDIS_KEY_PREFIX') ?? '',
+          commandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS'),
+          connectTimeoutMs: int('REDIS_CONNECT_TIMEOUT_MS'),
+        }
+      : undefined,
+    cacheMaxBytes: int('CACHE_MAX_BYTES'),
+    maxBodyBytes: int('MAX_BODY_BYTES'),
+    logLevel: str('LOG_LEVEL') ?? 'info',
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS'),
+    keepAliveTimeoutMs: int('KEEP_ALIVE_TIMEOUT_MS'),
+    shutdownDelayMs: int('SHUTDOWN_DELAY_MS'),
+    shutdownTimeoutMs: int('SHUTDOWN_TIMEOUT_MS'),
+  };
+}

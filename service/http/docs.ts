@@ -1,0 +1,45 @@
+import Router from '@koa/router';
+import type Koa from 'koa';
+import mount from 'koa-mount';
+import serve from 'koa-static';
+import { getAbsoluteFSPath } from 'swagger-ui-dist';
+
+// Replaces swagger-ui-dist's own initializer, which points at the petstore. Relative URLs keep the page
+// working behind a path prefix.
+const INITIALIZER = `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: '../openapi.yaml',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: 'BaseLayout',
+  });
+};
+`;
+
+/** Swagger UI at /docs/ (served from swagger-ui-dist, no CDN) and the spec itself at /openapi.yaml. */
+export function mountDocs(app: Koa, specYaml: string): void {
+  const router = new Router({ strict: true });
+  router.get('/openapi.yaml', (ctx) => {
+    ctx.state.route = 'openapi';
+    ctx.type = 'application/yaml';
+    ctx.body = specYaml;
+  });
+  router.get('/docs', (ctx) => {
+    ctx.state.route = 'docs';
+    ctx.redirect('/docs/');
+  });
+  router.get('/docs/swagger-initializer.js', (ctx) => {
+    ctx.state.route = 'docs';
+    ctx.type = 'application/javascript';
+    ctx.body = INITIALIZER;
+  });
+  const assets = serve(getAbsoluteFSPath(), { index: 'index.html' });
+  app.use(router.routes());
+  app.use(
+    mount('/docs', (ctx, next) => {
+      ctx.state.route = 'docs';
+      return assets(ctx, next);
+    }),
+  );
+}

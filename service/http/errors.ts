@@ -1,0 +1,38 @@
+import createError, { type HttpError, isHttpError } from 'http-errors';
+import type { Middleware } from 'koa';
+import { InvalidMessageError } from '../domain/messages.js';
+import { StoreUnavailableError } from '../store/message-store.js';
+
+const RETRY_AFTER_SECONDS = '1';
+
+export function unavailable(reason: string): HttpError {
+  return createError(503, reason, { expose: true, headers: { 'Retry-After': RETRY_AFTER_SECONDS } });
+}
+
+/** Turns any error into an HTTP error: known ones keep their meaning, anything else is a bug (500). */
+export function toHttpError(error: unknown): HttpError {
+  if (isHttpError(error)) return error;
+  if (error instanceof InvalidMessageError) return createError(400, error.message);
+  if (error instanceof StoreUnavailableError) {
+    return unavailable('The message store is unavailable right now; retry shortly');
+  }
+  return createError(500, 'Internal server error', { cause: error, expose: false });
+}
+
+/**
+ * The one place errors become responses: `{"err_msg": ...}` with the error's status and headers.
+ * A 5xx that is not meant for clients answers a fixed sentence; the real error is kept for the request log.
+ */
+export function respondWithErrors(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+    } catch (thrown) {
+      const error = toHttpError(thrown);
+      ctx.state.error = error.status >= 500 && !error.expose ? (error.cause ?? error) : undefined;
+      ctx.status = error.status;
+      ctx.set((error.headers as Record<string, string> | undefined) ?? {});
+      ctx.body = { err_msg: error.expose ? error.message : 'Internal server error' };
+    }
+  };
+}

@@ -1,0 +1,43 @@
+import createError from 'http-errors';
+import type { Middleware } from 'koa';
+import type { Messages } from '../domain/messages.js';
+import type { Lifecycle } from '../lifecycle.js';
+import type { MessageStore } from '../store/message-store.js';
+import { unavailable } from './errors.js';
+
+/** One Koa middleware per operationId in openapi.yaml; the router checks that the two sets match. */
+export type Handlers = Record<string, Middleware>;
+
+// A digest names one message forever, so a found message may be cached by anyone for as long as they like.
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export function createHandlers(messages: Messages, store: MessageStore, lifecycle: Lifecycle): Handlers {
+  return {
+    async postMessage(ctx) {
+      const digest = await messages.save(ctx.state.body.message);
+      ctx.status = 201;
+      ctx.set('Location', `/messages/${digest}`);
+      ctx.body = { digest };
+    },
+
+    async getMessage(ctx) {
+      const found = await messages.find(ctx.params.digest ?? '');
+      if (found === null) throw createError(404, 'Message not found');
+      ctx.set('ETag', `"${found.digest}"`);
+      ctx.set('Cache-Control', IMMUTABLE);
+      ctx.status = 200;
+      if (ctx.fresh) ctx.status = 304;
+      else ctx.body = { message: found.message };
+    },
+
+    async getHealth(ctx) {
+      ctx.body = { status: 'ok' };
+    },
+
+    async getReadiness(ctx) {
+      if (lifecycle.shuttingDown) throw unavailable('Shutting down; no longer taking traffic');
+      await store.ping();
+      ctx.body = { status: 'ready' };
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+
+// A client's request id is echoed into logs, so it must be short and free of control characters.
+const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
+
+/**
+ * Outermost middleware: gives each request an id, then, once the response status is final, writes the one
+ * log line and the metrics for it. The route is the operationId a router set, or "unmatched".
+ */
+export function observeRequests(logger: Logger, metrics: Metrics): Middleware {
+  return async (ctx, next) => {
+    const started = performance.now();
+    const offered = ctx.get('X-Request-Id');
+    const requestId = REQUEST_ID.test(offered) ? offered : randomUUID();
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+    } finally {
+      const seconds = (performance.now() - started) / 1000;
+      const labels = { method: ctx.method, route: ctx.state.route ?? 'unmatched', status: ctx.status };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, seconds);
+      const line = { reqId: requestId, ...labels, durationMs: Math.round(seconds * 1e6) / 1e3 };
+      if (ctx.state.error) logger.error({ ...line, err: ctx.state.error }, 'request failed');
+      else logger.info(line, 'request');
+    }
+  };
+}

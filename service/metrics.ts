@@ -1,0 +1,70 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric the service exports, on a Registry of its own so that many apps can live in one process. */
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<'method' | 'route' | 'status'>;
+  httpDuration: Histogram<'method' | 'route' | 'status'>;
+  storeDuration: Histogram<'operation'>;
+  storeErrors: Counter<'operation'>;
+  cacheHits: Counter;
+  cacheMisses: Counter;
+  cacheBytes: Gauge;
+  cacheEntries: Gauge;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  return {
+    registry,
+    // Labels are the operationId (or "unmatched"), never a raw path, so cardinality stays bounded.
+    httpRequests: new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests answered, by method, route (operationId) and status.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    }),
+    httpDuration: new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'Time from request start to response end, by method, route (operationId) and status.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    storeDuration: new Histogram({
+      name: 'shaservice_store_operation_duration_seconds',
+      help: 'Latency of store operations (get, put, ping), failed ones included.',
+      labelNames: ['operation'],
+      buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    }),
+    storeErrors: new Counter({
+      name: 'shaservice_store_errors_total',
+      help: 'Store operations that failed, by operation.',
+      labelNames: ['operation'],
+      registers,
+    }),
+    cacheHits: new Counter({
+      name: 'shaservice_cache_hits_total',
+      help: 'Lookups answered from the in-process cache.',
+      registers,
+    }),
+    cacheMisses: new Counter({
+      name: 'shaservice_cache_misses_total',
+      help: 'Lookups the in-process cache could not answer.',
+      registers,
+    }),
+    cacheBytes: new Gauge({
+      name: 'shaservice_cache_bytes',
+      help: 'Estimated bytes held by the in-process cache.',
+      registers,
+    }),
+    cacheEntries: new Gauge({
+      name: 'shaservice_cache_entries',
+      help: 'Messages held by the in-process cache.',
+      registers,
+    }),
+  };
+}

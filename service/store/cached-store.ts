@@ -1,0 +1,43 @@
+import { LRUCache } from 'lru-cache';
+import type { Metrics } from '../metrics.js';
+import type { MessageStore } from './message-store.js';
+
+// What a cached entry costs beyond its UTF-16 text: the 64-char key, the entry's bookkeeping in lru-cache.
+const ENTRY_OVERHEAD_BYTES = 200;
+
+/**
+ * A per-process LRU cache in front of a store, bounded in bytes. A digest names its message forever, so
+ * entries are never invalidated; only found messages are cached, since an unknown digest may be stored later
+ * through another replica.
+ */
+export function createCachedStore(store: MessageStore, maxBytes: number, metrics: Metrics): MessageStore {
+  const cache = new LRUCache<string, string>({
+    maxSize: maxBytes,
+    sizeCalculation: (message) => message.length * 2 + ENTRY_OVERHEAD_BYTES,
+  });
+  function remember(digest: string, message: string): void {
+    cache.set(digest, message);
+    metrics.cacheBytes.set(cache.calculatedSize);
+    metrics.cacheEntries.set(cache.size);
+  }
+
+  return {
+    async get(digest) {
+      const cached = cache.get(digest);
+      if (cached !== undefined) {
+        metrics.cacheHits.inc();
+        return cached;
+      }
+      metrics.cacheMisses.inc();
+      const message = await store.get(digest);
+      if (message !== null) remember(digest, message);
+      return message;
+    },
+    async put(digest, message) {
+      await store.put(digest, message);
+      remember(digest, message);
+    },
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,16 @@
+import type { MessageStore } from './message-store.js';
+
+/** The embedded store for a laptop: nothing persists and nothing is shared between processes. */
+export function createMemoryStore(): MessageStore {
+  const messages = new Map<string, string>();
+  return {
+    async get(digest) {
+      return messages.get(digest) ?? null;
+    },
+    async put(digest, message) {
+      if (!messages.has(digest)) messages.set(digest, message);
+    },
+    async ping() {},
+    async close() {},
+  };
+}

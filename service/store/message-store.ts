@@ -1,0 +1,18 @@
+/**
+ * Where messages live, keyed by their digest. Digests are content addresses: a key, once written, never
+ * changes, so `put` never overwrites and a cache in front never needs invalidating.
+ */
+export interface MessageStore {
+  /** The stored message, or null when there is none. */
+  get(digest: string): Promise<string | null>;
+  /** Stores the message unless the digest is already there (which is not an error). */
+  put(digest: string, message: string): Promise<void>;
+  /** Resolves when the store answers a round trip; rejects with StoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The store cannot answer now (down, too slow, failing over); the request may be retried later. */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
