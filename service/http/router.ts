@@ -16,7 +16,7 @@ export function createApiRouter(
   assertSameOperations(operations, handlers);
   const router = new Router();
   for (const { operationId, method, path, body } of operations) {
-    const handler = handlers[operationId]!;
+    const handler = handlers[operationId] as Middleware;
     const readBody = body ? [jsonBody({ limit: maxBodyBytes, ...body })] : [];
     router.register(
       path,
