@@ -20,4 +20,9 @@ export default tseslint.config(
     files: ['service/main.ts', 'test/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // A test that asserts on a value it has just checked exists may say so with `!`.
+    files: ['test/**/*.ts'],
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
 );

@@ -1,8 +1,10 @@
 import Router from '@koa/router';
+import { isHttpError } from 'http-errors';
 import type Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
+import { noEndpoint } from './errors.js';
 
 // Replaces swagger-ui-dist's own initializer, which points at the petstore. Relative URLs keep the page
 // working behind a path prefix.
@@ -37,9 +39,14 @@ export function mountDocs(app: Koa, specYaml: string): void {
   const assets = serve(getAbsoluteFSPath(), { index: 'index.html' });
   app.use(router.routes());
   app.use(
-    mount('/docs', (ctx, next) => {
+    mount('/docs', async (ctx, next) => {
       ctx.state.route = 'docs';
-      return assets(ctx, next);
+      try {
+        await assets(ctx, next);
+      } catch (error) {
+        // koa-send answers 400/403 to odd paths (../ and the like); to a client they are paths we lack.
+        throw isHttpError(error) && error.status < 500 ? noEndpoint() : error;
+      }
     }),
   );
 }

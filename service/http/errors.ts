@@ -5,6 +5,10 @@ import { StoreUnavailableError } from '../store/message-store.js';
 
 const RETRY_AFTER_SECONDS = '1';
 
+export function noEndpoint(): HttpError {
+  return createError(404, 'Not found: there is no endpoint at this path');
+}
+
 export function unavailable(reason: string): HttpError {
   return createError(503, reason, { expose: true, headers: { 'Retry-After': RETRY_AFTER_SECONDS } });
 }

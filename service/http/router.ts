@@ -3,6 +3,7 @@ import createError from 'http-errors';
 import type { Middleware } from 'koa';
 import type { ApiOperation } from './spec.js';
 import type { Handlers } from './handlers.js';
+import { noEndpoint } from './errors.js';
 import { jsonBody } from './json-body.js';
 
 /**
@@ -41,7 +42,7 @@ export function createApiRouter(
 export function unmatched(router: Router): Middleware {
   return (ctx) => {
     const allowed = new Set(router.match(ctx.path, ctx.method).path.flatMap((layer) => layer.methods));
-    if (allowed.size === 0) throw createError(404, 'Not found: there is no endpoint at this path');
+    if (allowed.size === 0) throw noEndpoint();
     const allow = [...allowed].join(', ');
     throw createError(405, `Method ${ctx.method} is not allowed here; use ${allow}`, {
       headers: { Allow: allow },

@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { type TestApp, metricValue, startApp } from '../helpers/app.js';
+import { getMessage, postMessage, send } from '../helpers/http.js';
+import { createMemoryStore } from '../../service/store/memory-store.js';
+import { type MessageStore, StoreUnavailableError } from '../../service/store/message-store.js';
+
+/** A real memory store whose operations can be made to fail the way a broken backend fails. */
+function breakableStore(): MessageStore & { failWith: Error | undefined } {
+  const store = createMemoryStore();
+  const breakable = {
+    failWith: undefined as Error | undefined,
+    async get(digest: string) {
+      if (breakable.failWith) throw breakable.failWith;
+      return store.get(digest);
+    },
+    async put(digest: string, message: string) {
+      if (breakable.failWith) throw breakable.failWith;
+      return store.put(digest, message);
+    },
+    async ping() {
+      if (breakable.failWith) throw breakable.failWith;
+    },
+    close: () => store.close(),
+  };
+  return breakable;
+}
+
+describe('store failures', () => {
+  let app: TestApp;
+  let store: ReturnType<typeof breakableStore>;
+  beforeEach(async () => {
+    store = breakableStore();
+    app = await startApp({ store, env: { CACHE_MAX_BYTES: '0' } });
+  });
+  afterEach(() => app.close());
+
+  it('when the store is unavailable, then POST, GET and /readyz answer 503 with Retry-After', async () => {
+    store.failWith = new StoreUnavailableError('Redis is unavailable: connect ECONNREFUSED 10.0.0.1:6379');
+
+    for (const reply of [
+      await postMessage(app.url, 'later'),
+      await getMessage(app.url, 'a'.repeat(64)),
+      await send(app.url, 'GET', '/readyz'),
+    ]) {
+      expect(reply.status).to.equal(503);
+      expect(reply.headers['retry-after']).to.equal('1');
+      expect(reply.json.err_msg).to.be.a('string').and.not.include('ECONNREFUSED');
+    }
+    expect(await send(app.url, 'GET', '/healthz')).to.have.property('status', 200);
+  });
+
+  it('when the store fails with a bug, then answers 500 with no internals, and logs the error', async () => {
+    store.failWith = new TypeError('secret internals: cannot read x of undefined');
+
+    const reply = await postMessage(app.url, 'boom');
+
+    expect(reply.status).to.equal(500);
+    expect(reply.json).to.deep.equal({ err_msg: 'Internal server error' });
+    expect(reply.text).not.to.include('secret internals');
+    const failed = app.logs.find((line) => line.msg === 'request failed') as { err?: { message: string } };
+    expect(failed?.err?.message).to.equal('secret internals: cannot read x of undefined');
+    expect(await metricValue(app.metrics, 'shaservice_store_errors_total', { operation: 'put' })).to.equal(1);
+  });
+
+  it('when the store comes back, then requests succeed again', async () => {
+    store.failWith = new StoreUnavailableError('down');
+    expect((await postMessage(app.url, 'again')).status).to.equal(503);
+
+    store.failWith = undefined;
+    expect((await postMessage(app.url, 'again')).status).to.equal(201);
+    expect((await send(app.url, 'GET', '/readyz')).json).to.deep.equal({ status: 'ready' });
+  });
+});
+
+describe('health endpoints', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startApp();
+  });
+  after(() => app.close());
+
+  it('when the store answers, then /healthz and /readyz answer 200', async () => {
+    expect((await send(app.url, 'GET', '/healthz')).json).to.deep.equal({ status: 'ok' });
+    expect((await send(app.url, 'GET', '/readyz')).json).to.deep.equal({ status: 'ready' });
+  });
+
+  it('when shutting down, then /readyz answers 503, /healthz 200, and responses close their connection', async () => {
+    app.lifecycle.shuttingDown = true;
+
+    const ready = await send(app.url, 'GET', '/readyz');
+    const live = await send(app.url, 'GET', '/healthz');
+
+    expect(ready.status).to.equal(503);
+    expect(ready.json.err_msg).to.match(/shutting down/i);
+    expect(live.status).to.equal(200);
+    expect(live.headers.connection).to.equal('close');
+  });
+});
