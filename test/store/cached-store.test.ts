@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import { createMetrics } from '../../service/metrics.js';
+import { createCachedStore } from '../../service/store/cached-store.js';
+import { createMemoryStore } from '../../service/store/memory-store.js';
+import type { MessageStore } from '../../service/store/message-store.js';
+import { metricValue } from '../helpers/app.js';
+
+/** A real memory store that counts how often it is asked, to see which reads the cache saved. */
+function countingStore(): MessageStore & { gets: number } {
+  const store = createMemoryStore();
+  const counting = {
+    gets: 0,
+    get(digest: string) {
+      counting.gets += 1;
+      return store.get(digest);
+    },
+    put: store.put,
+    ping: store.ping,
+    close: store.close,
+  };
+  return counting;
+}
+
+describe('createCachedStore', () => {
+  it('when a message is read twice, then the second read does not reach the store', async () => {
+    const backing = countingStore();
+    await backing.put('d1', 'one');
+    const metrics = createMetrics();
+    const cached = createCachedStore(backing, 1024 * 1024, metrics);
+
+    expect(await cached.get('d1')).to.equal('one');
+    expect(await cached.get('d1')).to.equal('one');
+
+    expect(backing.gets).to.equal(1);
+    expect(await metricValue(metrics, 'shaservice_cache_misses_total')).to.equal(1);
+    expect(await metricValue(metrics, 'shaservice_cache_hits_total')).to.equal(1);
+  });
+
+  it('when a message is written, then it is cached and read without the store', async () => {
+    const backing = countingStore();
+    const cached = createCachedStore(backing, 1024 * 1024, createMetrics());
+
+    await cached.put('d2', 'two');
+
+    expect(await cached.get('d2')).to.equal('two');
+    expect(backing.gets).to.equal(0);
+    expect(await backing.get('d2')).to.equal('two');
+  });
+
+  it('when a digest is unknown, then it is not cached, so a later write elsewhere is seen', async () => {
+    const backing = countingStore();
+    const cached = createCachedStore(backing, 1024 * 1024, createMetrics());
+
+    expect(await cached.get('d3')).to.equal(null);
+    await backing.put('d3', 'written by another replica');
+
+    expect(await cached.get('d3')).to.equal('written by another replica');
+  });
+
+  it('when more is written than it may hold, then the cache stays within its byte bound', async () => {
+    const maxBytes = 64 * 1024;
+    const metrics = createMetrics();
+    const cached = createCachedStore(createMemoryStore(), maxBytes, metrics);
+
+    for (let i = 0; i < 1000; i++) await cached.put(`d${i}`, 'x'.repeat(500));
+
+    const bytes = await metricValue(metrics, 'shaservice_cache_bytes');
+    expect(bytes)
+      .to.be.greaterThan(maxBytes / 2)
+      .and.at.most(maxBytes);
+    expect(await metricValue(metrics, 'shaservice_cache_entries')).to.be.lessThan(1000);
+    expect(await cached.get('d999')).to.equal('x'.repeat(500));
+  });
+});
