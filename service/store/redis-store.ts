@@ -22,6 +22,10 @@ const TRANSIENT_REPLIES = new Set([
   'BUSY',
   'NOAUTH',
   'WRONGPASS',
+  // A full Redis (maxmemory with noeviction) or one that cannot write its AOF refuses writes until an operator
+  // acts; that is the store being unavailable, not a bug, so it must be 503 rather than 500.
+  'OOM',
+  'MISCONF',
 ]);
 
 const MAX_RECONNECT_DELAY_MS = 2000;

@@ -1,0 +1,379 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../service/config.js';
+import { createLogger } from '../../service/logger.js';
+import { createRedisStore } from '../../service/store/redis-store.js';
+import { type TestApp, metricValue, startApp } from '../helpers/app.js';
+import { type Reply, getMessage, postMessage, send } from '../helpers/http.js';
+import { RedisServer, requireRedisServer } from '../helpers/redis-server.js';
+import { expectedDigest } from '../helpers/sha256.js';
+
+// "Within about a second" from the issue, with room for a loaded two-core machine.
+const FAIL_FAST_MS = 1500;
+const RECOVERY_MS = 10_000;
+
+const apps: TestApp[] = [];
+
+/** A unique key prefix, so tests sharing one redis-server never see each other's keys. */
+function uniquePrefix(): string {
+  return `test-${randomUUID()}:`;
+}
+
+/** The real app on a real Redis store built from env-style settings, as main.ts builds it, once ready. */
+async function startRedisApp(server: RedisServer, env: Record<string, string> = {}): Promise<TestApp> {
+  const settings = { REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix(), ...env };
+  const redis = loadConfig(settings).redis;
+  if (!redis) throw new Error('REDIS_URL did not configure a Redis store');
+  const store = createRedisStore({ ...redis, logger: createLogger('silent') });
+  const app = await startApp({ store, env: settings });
+  apps.push(app);
+  // The client connects in the background; until then readiness (rightly) answers 503.
+  await pollUntilReady(app);
+  return app;
+}
+
+async function pollUntil(what: string, check: () => Promise<boolean>, timeoutMs = RECOVERY_MS) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+}
+
+function pollUntilReady(app: TestApp) {
+  return pollUntil('readiness', async () => (await readiness(app)).status === 200);
+}
+
+function readiness(app: TestApp): Promise<Reply> {
+  return send(app.url, 'GET', '/readyz', { timeoutMs: 5000 });
+}
+
+/** The raw bytes under a key, read by a client of the test's own (not through the service). */
+async function readKey(server: RedisServer, key: string): Promise<Buffer | null> {
+  const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await client.connect();
+    return await client.getBuffer(key);
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function writeKey(server: RedisServer, key: string, value: string): Promise<void> {
+  const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await client.connect();
+    await client.set(key, value);
+  } finally {
+    client.disconnect();
+  }
+}
+
+function expectUnavailable(reply: Reply, boundMs: number): void {
+  expect(reply.status, reply.text).to.equal(503);
+  expect(reply.headers['retry-after']).to.match(/^\d+$/);
+  expect(reply.json?.err_msg).to.be.a('string').and.not.equal('');
+  expect(reply.ms).to.be.below(boundMs);
+}
+
+function storeCalls(app: TestApp, operation: string): Promise<number> {
+  // The +Inf bucket of the latency histogram counts every operation, failed ones included.
+  return metricValue(app.metrics, 'shaservice_store_operation_duration_seconds', { operation, le: '+Inf' });
+}
+
+function storeErrors(app: TestApp, operation: string): Promise<number> {
+  return metricValue(app.metrics, 'shaservice_store_errors_total', { operation });
+}
+
+describe('Redis store', function () {
+  before(function () {
+    requireRedisServer(this);
+  });
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  describe('on a running Redis', () => {
+    let server: RedisServer;
+
+    before(async () => {
+      server = await RedisServer.start();
+    });
+
+    after(async () => {
+      await server?.destroy();
+    });
+
+    it('when a message is posted, then Redis holds its exact bytes under <prefix><digest>', async () => {
+      const prefix = uniquePrefix();
+      const app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      const message = `round trip é漢字🎉 ${randomUUID()}`;
+      const digest = expectedDigest(message);
+
+      const reply = await postMessage(app.url, message);
+
+      expect(reply.status, reply.text).to.equal(201);
+      expect(reply.json).to.deep.equal({ digest });
+      expect(await readKey(server, `${prefix}${digest}`)).to.deep.equal(Buffer.from(message, 'utf8'));
+      expect(await readKey(server, digest)).to.equal(null);
+    });
+
+    it('when a digest is read back with the cache off, then GET answers the message from Redis', async () => {
+      const app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const message = `read back ${randomUUID()}`;
+      const digest = expectedDigest(message);
+      expect((await postMessage(app.url, message)).status).to.equal(201);
+
+      const reply = await getMessage(app.url, digest);
+
+      expect(reply.status, reply.text).to.equal(200);
+      expect(reply.json).to.deep.equal({ message });
+      expect(await storeCalls(app, 'get')).to.equal(1);
+    });
+
+    it('when the digest is asked in upper case, then GET answers the message', async () => {
+      const app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const message = `upper case ${randomUUID()}`;
+      expect((await postMessage(app.url, message)).status).to.equal(201);
+
+      const reply = await getMessage(app.url, expectedDigest(message).toUpperCase());
+
+      expect(reply.status, reply.text).to.equal(200);
+      expect(reply.json).to.deep.equal({ message });
+    });
+
+    it('when the digest was never stored, then GET answers 404 with err_msg', async () => {
+      const app = await startRedisApp(server);
+
+      const reply = await getMessage(app.url, expectedDigest(`never posted ${randomUUID()}`));
+
+      expect(reply.status, reply.text).to.equal(404);
+      expect(reply.json).to.deep.equal({ err_msg: 'Message not found' });
+    });
+
+    it('when two apps use different key prefixes, then neither sees the other one’s messages', async () => {
+      const first = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const second = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const message = `prefixed ${randomUUID()}`;
+      expect((await postMessage(first.url, message)).status).to.equal(201);
+
+      const reply = await getMessage(second.url, expectedDigest(message));
+
+      expect(reply.status, reply.text).to.equal(404);
+    });
+
+    it('when the key already holds another value, then a POST leaves it unchanged (SET NX)', async () => {
+      const prefix = uniquePrefix();
+      const app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      const message = `set nx ${randomUUID()}`;
+      const key = `${prefix}${expectedDigest(message)}`;
+      await writeKey(server, key, 'written before, by someone else');
+
+      await postMessage(app.url, message);
+
+      expect(await readKey(server, key)).to.deep.equal(Buffer.from('written before, by someone else'));
+    });
+
+    it('when the same message is posted twice, then both answer the same digest and one key holds it', async () => {
+      const prefix = uniquePrefix();
+      const app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      const message = `twice ${randomUUID()}`;
+      const digest = expectedDigest(message);
+
+      const first = await postMessage(app.url, message);
+      const second = await postMessage(app.url, message);
+
+      expect([first.status, second.status]).to.deep.equal([201, 201]);
+      expect([first.json, second.json]).to.deep.equal([{ digest }, { digest }]);
+      expect(await readKey(server, `${prefix}${digest}`)).to.deep.equal(Buffer.from(message));
+    });
+
+    it('when the cache is on and a message is read twice, then Redis is asked once', async () => {
+      const prefix = uniquePrefix();
+      const app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      // Written behind the app's back, so the first read cannot come from the POST's write-through.
+      const message = `cached ${randomUUID()}`;
+      const digest = expectedDigest(message);
+      await writeKey(server, `${prefix}${digest}`, message);
+
+      const first = await getMessage(app.url, digest);
+      const second = await getMessage(app.url, digest);
+
+      expect([first.status, second.status]).to.deep.equal([200, 200]);
+      expect(second.json).to.deep.equal({ message });
+      expect(await storeCalls(app, 'get')).to.equal(1);
+      expect(await metricValue(app.metrics, 'shaservice_cache_hits_total')).to.equal(1);
+      expect(await metricValue(app.metrics, 'shaservice_cache_misses_total')).to.equal(1);
+    });
+
+    it('when the cache is off (CACHE_MAX_BYTES=0), then every read goes to Redis', async () => {
+      const app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const message = `uncached ${randomUUID()}`;
+      const digest = expectedDigest(message);
+      expect((await postMessage(app.url, message)).status).to.equal(201);
+
+      const first = await getMessage(app.url, digest);
+      const second = await getMessage(app.url, digest);
+
+      expect([first.status, second.status]).to.deep.equal([200, 200]);
+      expect(await storeCalls(app, 'get')).to.equal(2);
+      expect(await metricValue(app.metrics, 'shaservice_cache_hits_total')).to.equal(0);
+    });
+  });
+
+  describe('when Redis is killed', () => {
+    let server: RedisServer;
+
+    beforeEach(async () => {
+      server = await RedisServer.start();
+    });
+
+    afterEach(async () => {
+      await server?.destroy();
+    });
+
+    it('then POST, GET and readiness answer 503 with Retry-After at once, and errors are counted', async () => {
+      // A command timeout far above the bound: only failing at once while disconnected can meet it.
+      const app = await startRedisApp(server, { REDIS_COMMAND_TIMEOUT_MS: '5000', CACHE_MAX_BYTES: '0' });
+      await server.stop('SIGKILL');
+
+      const post = await postMessage(app.url, `while killed ${randomUUID()}`);
+      const get = await getMessage(app.url, expectedDigest(`unknown ${randomUUID()}`));
+      const ready = await readiness(app);
+
+      expectUnavailable(post, FAIL_FAST_MS);
+      expectUnavailable(get, FAIL_FAST_MS);
+      expectUnavailable(ready, FAIL_FAST_MS);
+      expect(await storeErrors(app, 'put')).to.equal(1);
+      expect(await storeErrors(app, 'get')).to.equal(1);
+      expect(await storeErrors(app, 'ping')).to.be.at.least(1);
+    });
+
+    it('then, once Redis is back on the same port, the same app is ready and stores again', async () => {
+      const prefix = uniquePrefix();
+      const app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      await server.stop('SIGKILL');
+      expect((await postMessage(app.url, `while killed ${randomUUID()}`)).status).to.equal(503);
+
+      await server.startProcess();
+      await pollUntilReady(app);
+      const message = `after restart ${randomUUID()}`;
+      const reply = await postMessage(app.url, message);
+
+      expect(reply.status, reply.text).to.equal(201);
+      expect(await readKey(server, `${prefix}${expectedDigest(message)}`)).to.deep.equal(
+        Buffer.from(message),
+      );
+    });
+
+    it('then a message already in the cache is still served 200 (digests never change)', async () => {
+      const app = await startRedisApp(server);
+      const message = `cached before the kill ${randomUUID()}`;
+      expect((await postMessage(app.url, message)).status).to.equal(201);
+      await server.stop('SIGKILL');
+
+      const reply = await getMessage(app.url, expectedDigest(message));
+
+      expect(reply.status, reply.text).to.equal(200);
+      expect(reply.json).to.deep.equal({ message });
+    });
+  });
+
+  describe('when Redis hangs (SIGSTOP: port open, no answers)', () => {
+    const COMMAND_TIMEOUT_MS = 300;
+    let server: RedisServer;
+
+    beforeEach(async () => {
+      server = await RedisServer.start();
+    });
+
+    afterEach(async () => {
+      await server?.destroy();
+    });
+
+    it('then requests answer 503 once the command timeout passes, and recover after SIGCONT', async () => {
+      const app = await startRedisApp(server, {
+        REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
+        CACHE_MAX_BYTES: '0',
+      });
+      const bound = COMMAND_TIMEOUT_MS + 700;
+      server.pause();
+
+      const post = await postMessage(app.url, `while hung ${randomUUID()}`);
+      const get = await getMessage(app.url, expectedDigest(`unknown ${randomUUID()}`));
+      const ready = await readiness(app);
+      server.resume();
+
+      expectUnavailable(post, bound);
+      expectUnavailable(get, bound);
+      expectUnavailable(ready, bound);
+      await pollUntilReady(app);
+      const message = `after SIGCONT ${randomUUID()}`;
+      expect((await postMessage(app.url, message)).status).to.equal(201);
+      expect((await getMessage(app.url, expectedDigest(message))).json).to.deep.equal({ message });
+    });
+  });
+
+  describe('when Redis is full (maxmemory reached, noeviction)', () => {
+    let server: RedisServer;
+
+    before(async () => {
+      server = await RedisServer.start();
+    });
+
+    after(async () => {
+      await server?.destroy();
+    });
+
+    it('then POST answers 503 with Retry-After, stored messages still read, and writes resume once it has room', async () => {
+      const app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const stored = `stored before full ${randomUUID()}`;
+      expect((await postMessage(app.url, stored)).status).to.equal(201);
+      const refused = `refused while full ${randomUUID()}`;
+      server.cli('CONFIG', 'SET', 'maxmemory', '1');
+
+      const whileFull = await postMessage(app.url, refused);
+      const read = await getMessage(app.url, expectedDigest(stored));
+      server.cli('CONFIG', 'SET', 'maxmemory', '0');
+      const afterRoom = await postMessage(app.url, refused);
+
+      expectUnavailable(whileFull, FAIL_FAST_MS);
+      expect(read.json).to.deep.equal({ message: stored });
+      expect(afterRoom.status, afterRoom.text).to.equal(201);
+    });
+  });
+
+  describe('when Redis restarts with AOF', () => {
+    let server: RedisServer;
+
+    before(async () => {
+      server = await RedisServer.start();
+    });
+
+    after(async () => {
+      await server?.destroy();
+    });
+
+    it('then every acknowledged message is still there, byte for byte', async () => {
+      const prefix = uniquePrefix();
+      const writer = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      const messages = Array.from({ length: 200 }, (_, i) => `aof ${i} ${randomUUID()} é🎉`);
+      const posts = await Promise.all(messages.map((message) => postMessage(writer.url, message)));
+      expect(posts.map((p) => p.status)).to.deep.equal(messages.map(() => 201));
+
+      await server.stop('SIGTERM');
+      await server.startProcess();
+      // A fresh app with no cache, so every answer comes from what Redis reloaded.
+      const reader = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix, CACHE_MAX_BYTES: '0' });
+      const gets = await Promise.all(
+        messages.map((message) => getMessage(reader.url, expectedDigest(message))),
+      );
+
+      expect(gets.map((g) => g.json?.message)).to.deep.equal(messages);
+    });
+  });
+});
