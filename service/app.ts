@@ -39,12 +39,13 @@ export async function createApp({
 
   const app = new Koa();
   app.use(observeRequests(logger, metrics));
-  app.use(respondWithErrors());
   app.use(async (ctx, next) => {
-    // While shutting down, each response asks its client to reconnect, which lands it on another replica.
-    if (lifecycle.shuttingDown) ctx.set('Connection', 'close');
     await next();
+    // Decided when the response leaves, so that a request which arrived before SIGTERM does not leave behind
+    // a keep-alive socket the server is about to close; the client reconnects, to another replica.
+    if (lifecycle.shuttingDown) ctx.set('Connection', 'close');
   });
+  app.use(respondWithErrors());
   app.use(router.routes());
   mountDocs(app, spec.yaml);
   app.use(unmatched(router));

@@ -43,7 +43,11 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) return logger.info({ signal }, 'already shutting down');
+    if (stopping) {
+      // A second Ctrl-C means "now": whoever sends it has chosen to give up on in-flight requests.
+      logger.warn({ signal }, 'second signal during shutdown: exiting at once');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'signal received');
     const parts = { lifecycle, api, metrics: metricsServer, store, logger };

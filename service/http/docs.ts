@@ -3,7 +3,8 @@ import { isHttpError } from 'http-errors';
 import type Koa from 'koa';
 import mount from 'koa-mount';
 import serve from 'koa-static';
-import { getAbsoluteFSPath } from 'swagger-ui-dist';
+// The package's main entry loads the whole browser bundle into Node; only its folder is needed here.
+import getAbsoluteFSPath from 'swagger-ui-dist/absolute-path.js';
 import { noEndpoint } from './errors.js';
 
 // Replaces swagger-ui-dist's own initializer, which points at the petstore. Relative URLs keep the page

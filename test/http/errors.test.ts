@@ -72,6 +72,36 @@ describe('store failures', () => {
   });
 });
 
+describe('a request in flight when shutdown begins', () => {
+  let app: TestApp;
+  let store: ReturnType<typeof breakableStore>;
+  beforeEach(async () => {
+    store = breakableStore();
+    app = await startApp({ store, env: { CACHE_MAX_BYTES: '0' } });
+  });
+  afterEach(() => app.close());
+
+  it('when its response leaves after SIGTERM, then it closes its keep-alive connection', async () => {
+    let release = () => {};
+    let entered = () => {};
+    const inStore = new Promise<void>((resolve) => (entered = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const get = store.get;
+    store.get = async (digest) => {
+      entered();
+      await gate;
+      return get(digest);
+    };
+
+    const reply = getMessage(app.url, 'b'.repeat(64), { Connection: 'keep-alive' });
+    await inStore;
+    app.lifecycle.shuttingDown = true;
+    release();
+
+    expect((await reply).headers.connection).to.equal('close');
+  });
+});
+
 describe('health endpoints', () => {
   let app: TestApp;
   before(async () => {

@@ -1,0 +1,277 @@
+import { expect } from 'chai';
+import { Agent, type ClientRequest, type IncomingHttpHeaders, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { getMessage, postJson, postMessage, send, type Reply } from './helpers/http.js';
+import { RedisServer, requireRedisServer } from './helpers/redis-server.js';
+import { pollUntil, ServiceProcess } from './helpers/service-process.js';
+import { expectedDigest } from './helpers/sha256.js';
+
+describe('main (the service process)', () => {
+  const services: ServiceProcess[] = [];
+  const sockets: { destroy(): void }[] = [];
+
+  async function start(env: Record<string, string> = {}): Promise<ServiceProcess> {
+    const service = await ServiceProcess.start(env);
+    services.push(service);
+    return service;
+  }
+
+  afterEach(async () => {
+    for (const socket of sockets.splice(0)) socket.destroy();
+    await Promise.all(services.splice(0).map((service) => service.kill()));
+  });
+
+  it('when REDIS_URL is not set, then it warns that nothing persists and serves POST then GET', async () => {
+    const service = await start();
+    const message = 'hello from an operator';
+
+    const posted = await postMessage(service.url, message);
+    const got = await getMessage(service.url, expectedDigest(message));
+
+    const warning = await service.waitForLog((line) => line.level === 'warn');
+    expect(warning.msg)
+      .to.match(/REDIS_URL is not set/)
+      .and.match(/nothing persists/);
+    expect(posted.status).to.equal(201);
+    expect(posted.json).to.deep.equal({ digest: expectedDigest(message) });
+    expect(got.status).to.equal(200);
+    expect(got.json).to.deep.equal({ message });
+  });
+
+  it('when several settings are invalid, then it exits 2 at once and names every problem on stderr', async () => {
+    const service = await ServiceProcess.spawn({
+      PORT: 'abc',
+      LOG_LEVEL: 'loud',
+      REDIS_URL: 'http://x',
+      CACHE_MAX_BYTES: '-1',
+    });
+    services.push(service);
+
+    const exit = await service.waitForExit(8_000);
+
+    expect(exit.code).to.equal(2);
+    for (const name of ['PORT', 'LOG_LEVEL', 'REDIS_URL', 'CACHE_MAX_BYTES']) {
+      expect(service.stderr).to.match(new RegExp(`^\\s*- ${name} `, 'm'));
+    }
+    expect(service.logs.map((line) => line.msg)).not.to.include('listening');
+  });
+
+  it('when SIGTERM arrives with requests in flight, then it turns unready, stops accepting, answers them all 201 and exits 0', async () => {
+    const service = await start({ SHUTDOWN_DELAY_MS: '1000', SHUTDOWN_TIMEOUT_MS: '20000' });
+    const messages = ['in flight 1', 'in flight 2', 'in flight 3', 'in flight 4'];
+    const posts = await Promise.all(messages.map((message) => startPartialPost(service.url, message)));
+    sockets.push(...posts);
+
+    const signalledAt = service.signal('SIGTERM');
+    // Both probes in each round, so liveness is seen during the 1 s drain delay, while /readyz says 503.
+    let probes: Reply[] = [];
+    await pollUntil(
+      'GET /readyz to answer 503',
+      async () => {
+        probes = await Promise.all([
+          send(service.url, 'GET', '/readyz'),
+          send(service.url, 'GET', '/healthz'),
+        ]);
+        return probes[0]?.status === 503;
+      },
+      900,
+    );
+    await pollUntil('the API port to stop accepting', async () => !(await service.acceptsConnections()));
+    for (const post of posts) post.finish();
+    const replies = await Promise.all(posts.map((post) => post.response));
+    const exit = await service.waitForExit(5_000);
+
+    expect(probes.map((probe) => probe.status)).to.deep.equal([503, 200]);
+    expect(replies.map((reply) => reply.status)).to.deep.equal([201, 201, 201, 201]);
+    expect(replies.map((reply) => reply.json.digest)).to.deep.equal(messages.map((m) => expectedDigest(m)));
+    expect(exit.code).to.equal(0);
+    // The clients asked for keep-alive: once answered, their connections must not wait for the 20 s deadline.
+    expect(exit.atMs - signalledAt).to.be.below(5_000);
+    expect(await service.acceptsConnections()).to.equal(false);
+  });
+
+  it('when an idle keep-alive connection is open at SIGTERM, then it exits 0 long before the shutdown timeout', async () => {
+    const service = await start({ SHUTDOWN_TIMEOUT_MS: '20000' });
+    const idle = await openIdleKeepAlive(service.port);
+    sockets.push(idle.socket);
+
+    const signalledAt = service.signal('SIGTERM');
+    const exit = await service.waitForExit(5_000);
+
+    expect(idle.response)
+      .to.match(/^HTTP\/1\.1 200 /)
+      .and.match(/^Connection: keep-alive\r$/im);
+    expect(exit.code).to.equal(0);
+    expect(exit.atMs - signalledAt).to.be.below(3_000);
+  });
+
+  it('when SIGINT arrives, then it shuts down like on SIGTERM and exits 0', async () => {
+    const service = await start();
+
+    service.signal('SIGINT');
+    const exit = await service.waitForExit();
+
+    expect(exit.code).to.equal(0);
+    expect(service.logs.find((line) => line.msg === 'signal received')?.signal).to.equal('SIGINT');
+    expect(service.logs.map((line) => line.msg)).to.include('shut down');
+  });
+
+  it('when a second signal arrives during the drain, then the process exits 1 at once', async () => {
+    const service = await start({ SHUTDOWN_DELAY_MS: '5000' });
+
+    service.signal('SIGINT');
+    await service.waitForLog((line) => line.msg === 'signal received');
+    const secondAt = service.signal('SIGINT');
+    const exit = await service.waitForExit(3_000);
+
+    expect(exit.code).to.equal(1);
+    expect(exit.atMs - secondAt).to.be.below(1_000);
+  });
+
+  it('when a request is still unfinished at SHUTDOWN_TIMEOUT_MS, then it is cut and the process exits 0 on time', async () => {
+    const service = await start({ SHUTDOWN_DELAY_MS: '200', SHUTDOWN_TIMEOUT_MS: '300' });
+    const stuck = await startPartialPost(service.url, 'never finished');
+    sockets.push(stuck);
+
+    const signalledAt = service.signal('SIGTERM');
+    const exit = await service.waitForExit(5_000);
+    const outcome = await stuck.response.then(
+      (reply) => `answered ${reply.status}`,
+      (error: NodeJS.ErrnoException) => error.code,
+    );
+
+    expect(exit.code).to.equal(0);
+    expect(exit.atMs - signalledAt).to.be.below(200 + 300 + 1_000);
+    expect(outcome).to.equal('ECONNRESET');
+    expect(service.logs.some((line) => line.level === 'warn' && /cut off/.test(String(line.msg)))).to.equal(
+      true,
+    );
+  });
+
+  it('when the client sends X-Request-Id, then its log line carries that id and no line carries the message', async () => {
+    const service = await start();
+    const message = 'confidential text 7c1e9a never to be logged';
+    const requestId = 'operator-check-42';
+
+    const posted = await postJson(service.url, '/messages', { message }, { 'X-Request-Id': requestId });
+    const got = await getMessage(service.url, expectedDigest(message));
+    const line = await service.waitForLog((entry) => entry.reqId === requestId);
+    service.signal('SIGTERM');
+    await service.waitForExit();
+
+    expect(posted.status).to.equal(201);
+    expect(got.json).to.deep.equal({ message });
+    expect(line).to.include({ method: 'POST', route: 'postMessage', status: 201, msg: 'request' });
+    expect(service.stdout).not.to.include(message);
+    expect(service.stderr).not.to.include(message);
+  });
+
+  describe('with REDIS_URL set', () => {
+    let redis: RedisServer | undefined;
+
+    before(async function () {
+      requireRedisServer(this);
+      redis = await RedisServer.start();
+    });
+
+    after(async () => {
+      await redis?.destroy();
+    });
+
+    it('when a message is posted, then it is in that Redis under the key prefix, and SIGTERM exits 0', async () => {
+      const server = redis!;
+      const service = await start({ REDIS_URL: server.url, REDIS_KEY_PREFIX: 'main-test:' });
+      const message = 'kept in redis';
+      const digest = expectedDigest(message);
+
+      const posted = await postMessage(service.url, message);
+      const got = await getMessage(service.url, digest);
+      const stored = server.cli('GET', `main-test:${digest}`);
+      service.signal('SIGTERM');
+      const exit = await service.waitForExit();
+
+      expect(posted.status).to.equal(201);
+      expect(got.status).to.equal(200);
+      expect(got.json).to.deep.equal({ message });
+      expect(stored).to.equal(`"${message}"`);
+      expect(exit.code).to.equal(0);
+      // Quitting Redis cleanly means no connection error on the way out, and the last line is reached.
+      expect(service.logs.filter((line) => line.level !== 'info')).to.deep.equal([]);
+      expect(service.logs.at(-1)?.msg).to.equal('shut down');
+    });
+  });
+});
+
+interface PartialPost {
+  /** Resolves with the answer once the body is finished, or rejects when the connection is cut. */
+  response: Promise<{ status: number; headers: IncomingHttpHeaders; json: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Sends the rest of the body. */
+  finish(): void;
+  destroy(): void;
+}
+
+/**
+ * Starts `POST /messages` on a keep-alive connection and sends half its body. `Expect: 100-continue` makes
+ * the server say when it has read the headers, so the request is known to be in flight, not just queued.
+ */
+async function startPartialPost(base: string, message: string): Promise<PartialPost> {
+  const body = Buffer.from(JSON.stringify({ message }), 'utf8');
+  const half = Math.floor(body.length / 2);
+  const { hostname, port } = new URL(base);
+  // Its own keep-alive agent: answered, the connection stays open on the client side, as in a proxy's pool.
+  const agent = new Agent({ keepAlive: true });
+  const req: ClientRequest = request({
+    host: hostname,
+    port,
+    method: 'POST',
+    path: '/messages',
+    agent,
+    headers: { 'Content-Type': 'application/json', 'Content-Length': body.length, Expect: '100-continue' },
+  });
+  const response = new Promise<Awaited<PartialPost['response']>>((resolve, reject) => {
+    req.once('error', reject);
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.once('error', reject);
+      res.once('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, json: JSON.parse(text) });
+      });
+    });
+  });
+  // A test that expects the cut reads the rejection later; until then it must not count as unhandled.
+  response.catch(() => undefined);
+  await new Promise<void>((resolve, reject) => {
+    req.once('continue', resolve);
+    req.once('error', reject);
+    req.flushHeaders();
+  });
+  await new Promise<void>((resolve, reject) =>
+    req.write(body.subarray(0, half), (error) => (error ? reject(error) : resolve())),
+  );
+  return {
+    response,
+    finish: () => req.end(body.subarray(half)),
+    destroy() {
+      req.destroy();
+      agent.destroy();
+    },
+  };
+}
+
+/** One `GET /healthz` on a raw socket that is then left open and idle, as a proxy's upstream pool does. */
+async function openIdleKeepAlive(port: number): Promise<{ socket: Socket; response: string }> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined); // a reset at shutdown is one way of being closed
+  let response = '';
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.setEncoding('utf8').on('data', (text: string) => {
+      response += text;
+      if (response.includes('{"status":"ok"}')) resolve();
+    });
+    socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  });
+  return { socket, response };
+}
