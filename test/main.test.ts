@@ -3,7 +3,8 @@ import { Agent, type ClientRequest, type IncomingHttpHeaders, request } from 'no
 import { connect, type Socket } from 'node:net';
 import { getMessage, postJson, postMessage, send, type Reply } from './helpers/http.js';
 import { RedisServer, requireRedisServer } from './helpers/redis-server.js';
-import { pollUntil, ServiceProcess } from './helpers/service-process.js';
+import { pollUntil } from './helpers/poll.js';
+import { ServiceProcess } from './helpers/service-process.js';
 import { expectedDigest } from './helpers/sha256.js';
 
 describe('main (the service process)', () => {

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
 import { configSchema } from '../../service/config.js';
 import { send } from './http.js';
+import { pollUntil } from './poll.js';
 
 export type LogLine = Record<string, unknown>;
 
@@ -165,19 +165,5 @@ export class ServiceProcess {
   async kill(): Promise<void> {
     if (this.exit === undefined) this.child.kill('SIGKILL');
     await this.exited;
-  }
-}
-
-/** Checks `condition` every `intervalMs` until it is true; throws, naming `what`, after `timeoutMs`. */
-export async function pollUntil(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 5_000,
-  intervalMs = 20,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(intervalMs);
   }
 }

@@ -25,7 +25,7 @@ function breakableStore(): MessageStore & { failWith: Error | undefined } {
   return breakable;
 }
 
-describe('store failures', () => {
+describe('failing and slow stores', () => {
   let app: TestApp;
   let store: ReturnType<typeof breakableStore>;
   beforeEach(async () => {
@@ -70,18 +70,8 @@ describe('store failures', () => {
     expect((await postMessage(app.url, 'again')).status).to.equal(201);
     expect((await send(app.url, 'GET', '/readyz')).json).to.deep.equal({ status: 'ready' });
   });
-});
 
-describe('a request in flight when shutdown begins', () => {
-  let app: TestApp;
-  let store: ReturnType<typeof breakableStore>;
-  beforeEach(async () => {
-    store = breakableStore();
-    app = await startApp({ store, env: { CACHE_MAX_BYTES: '0' } });
-  });
-  afterEach(() => app.close());
-
-  it('when its response leaves after SIGTERM, then it closes its keep-alive connection', async () => {
+  it('when a slow request is still in flight as shutdown begins, then its response closes the connection', async () => {
     let release = () => {};
     let entered = () => {};
     const inStore = new Promise<void>((resolve) => (entered = resolve));

@@ -1,54 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { loadConfig } from '../../service/config.js';
-import { createLogger } from '../../service/logger.js';
-import { createRedisStore } from '../../service/store/redis-store.js';
-import { type TestApp, metricValue, startApp } from '../helpers/app.js';
-import { type Reply, getMessage, postMessage, send } from '../helpers/http.js';
+import { type TestApp, metricValue } from '../helpers/app.js';
+import { type Reply, getMessage, postMessage } from '../helpers/http.js';
+import { pollUntilReady, readiness, startRedisApp, uniquePrefix } from '../helpers/redis-app.js';
 import { RedisServer, requireRedisServer } from '../helpers/redis-server.js';
 import { expectedDigest } from '../helpers/sha256.js';
 
 // "Within about a second" from the issue, with room for a loaded two-core machine.
 const FAIL_FAST_MS = 1500;
-const RECOVERY_MS = 10_000;
 
 const apps: TestApp[] = [];
 
-/** A unique key prefix, so tests sharing one redis-server never see each other's keys. */
-function uniquePrefix(): string {
-  return `test-${randomUUID()}:`;
-}
-
-/** The real app on a real Redis store built from env-style settings, as main.ts builds it, once ready. */
-async function startRedisApp(server: RedisServer, env: Record<string, string> = {}): Promise<TestApp> {
-  const settings = { REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix(), ...env };
-  const redis = loadConfig(settings).redis;
-  if (!redis) throw new Error('REDIS_URL did not configure a Redis store');
-  const store = createRedisStore({ ...redis, logger: createLogger('silent') });
-  const app = await startApp({ store, env: settings });
+/** startRedisApp, remembering the app so afterEach closes it whatever the test did. */
+async function startTracked(server: RedisServer, env: Record<string, string> = {}): Promise<TestApp> {
+  const app = await startRedisApp(server, env);
   apps.push(app);
-  // The client connects in the background; until then readiness (rightly) answers 503.
-  await pollUntilReady(app);
   return app;
-}
-
-async function pollUntil(what: string, check: () => Promise<boolean>, timeoutMs = RECOVERY_MS) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-}
-
-function pollUntilReady(app: TestApp) {
-  return pollUntil('readiness', async () => (await readiness(app)).status === 200);
-}
-
-function readiness(app: TestApp): Promise<Reply> {
-  return send(app.url, 'GET', '/readyz', { timeoutMs: 5000 });
 }
 
 /** The raw bytes under a key, read by a client of the test's own (not through the service). */
@@ -110,7 +78,7 @@ describe('Redis store', function () {
 
     it('when a message is posted, then Redis holds its exact bytes under <prefix><digest>', async () => {
       const prefix = uniquePrefix();
-      const app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      const app = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
       const message = `round trip é漢字🎉 ${randomUUID()}`;
       const digest = expectedDigest(message);
 
@@ -123,7 +91,7 @@ describe('Redis store', function () {
     });
 
     it('when a digest is read back with the cache off, then GET answers the message from Redis', async () => {
-      const app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const app = await startTracked(server, { CACHE_MAX_BYTES: '0' });
       const message = `read back ${randomUUID()}`;
       const digest = expectedDigest(message);
       expect((await postMessage(app.url, message)).status).to.equal(201);
@@ -136,7 +104,7 @@ describe('Redis store', function () {
     });
 
     it('when the digest is asked in upper case, then GET answers the message', async () => {
-      const app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const app = await startTracked(server, { CACHE_MAX_BYTES: '0' });
       const message = `upper case ${randomUUID()}`;
       expect((await postMessage(app.url, message)).status).to.equal(201);
 
@@ -147,7 +115,7 @@ describe('Redis store', function () {
     });
 
     it('when the digest was never stored, then GET answers 404 with err_msg', async () => {
-      const app = await startRedisApp(server);
+      const app = await startTracked(server);
 
       const reply = await getMessage(app.url, expectedDigest(`never posted ${randomUUID()}`));
 
@@ -156,8 +124,8 @@ describe('Redis store', function () {
     });
 
     it('when two apps use different key prefixes, then neither sees the other one’s messages', async () => {
-      const first = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
-      const second = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const first = await startTracked(server, { CACHE_MAX_BYTES: '0' });
+      const second = await startTracked(server, { CACHE_MAX_BYTES: '0' });
       const message = `prefixed ${randomUUID()}`;
       expect((await postMessage(first.url, message)).status).to.equal(201);
 
@@ -168,7 +136,7 @@ describe('Redis store', function () {
 
     it('when the key already holds another value, then a POST leaves it unchanged (SET NX)', async () => {
       const prefix = uniquePrefix();
-      const app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      const app = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
       const message = `set nx ${randomUUID()}`;
       const key = `${prefix}${expectedDigest(message)}`;
       await writeKey(server, key, 'written before, by someone else');
@@ -180,7 +148,7 @@ describe('Redis store', function () {
 
     it('when the same message is posted twice, then both answer the same digest and one key holds it', async () => {
       const prefix = uniquePrefix();
-      const app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      const app = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
       const message = `twice ${randomUUID()}`;
       const digest = expectedDigest(message);
 
@@ -194,7 +162,7 @@ describe('Redis store', function () {
 
     it('when the cache is on and a message is read twice, then Redis is asked once', async () => {
       const prefix = uniquePrefix();
-      const app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      const app = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
       // Written behind the app's back, so the first read cannot come from the POST's write-through.
       const message = `cached ${randomUUID()}`;
       const digest = expectedDigest(message);
@@ -211,7 +179,7 @@ describe('Redis store', function () {
     });
 
     it('when the cache is off (CACHE_MAX_BYTES=0), then every read goes to Redis', async () => {
-      const app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const app = await startTracked(server, { CACHE_MAX_BYTES: '0' });
       const message = `uncached ${randomUUID()}`;
       const digest = expectedDigest(message);
       expect((await postMessage(app.url, message)).status).to.equal(201);
@@ -238,7 +206,7 @@ describe('Redis store', function () {
 
     it('then POST, GET and readiness answer 503 with Retry-After at once, and errors are counted', async () => {
       // A command timeout far above the bound: only failing at once while disconnected can meet it.
-      const app = await startRedisApp(server, { REDIS_COMMAND_TIMEOUT_MS: '5000', CACHE_MAX_BYTES: '0' });
+      const app = await startTracked(server, { REDIS_COMMAND_TIMEOUT_MS: '5000', CACHE_MAX_BYTES: '0' });
       await server.stop('SIGKILL');
 
       const post = await postMessage(app.url, `while killed ${randomUUID()}`);
@@ -255,7 +223,7 @@ describe('Redis store', function () {
 
     it('then, once Redis is back on the same port, the same app is ready and stores again', async () => {
       const prefix = uniquePrefix();
-      const app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      const app = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
       await server.stop('SIGKILL');
       expect((await postMessage(app.url, `while killed ${randomUUID()}`)).status).to.equal(503);
 
@@ -271,7 +239,7 @@ describe('Redis store', function () {
     });
 
     it('then a message already in the cache is still served 200 (digests never change)', async () => {
-      const app = await startRedisApp(server);
+      const app = await startTracked(server);
       const message = `cached before the kill ${randomUUID()}`;
       expect((await postMessage(app.url, message)).status).to.equal(201);
       await server.stop('SIGKILL');
@@ -296,7 +264,7 @@ describe('Redis store', function () {
     });
 
     it('then requests answer 503 once the command timeout passes, and recover after SIGCONT', async () => {
-      const app = await startRedisApp(server, {
+      const app = await startTracked(server, {
         REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
         CACHE_MAX_BYTES: '0',
       });
@@ -330,7 +298,7 @@ describe('Redis store', function () {
     });
 
     it('then POST answers 503 with Retry-After, stored messages still read, and writes resume once it has room', async () => {
-      const app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+      const app = await startTracked(server, { CACHE_MAX_BYTES: '0' });
       const stored = `stored before full ${randomUUID()}`;
       expect((await postMessage(app.url, stored)).status).to.equal(201);
       const refused = `refused while full ${randomUUID()}`;
@@ -360,7 +328,7 @@ describe('Redis store', function () {
 
     it('then every acknowledged message is still there, byte for byte', async () => {
       const prefix = uniquePrefix();
-      const writer = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
+      const writer = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
       const messages = Array.from({ length: 200 }, (_, i) => `aof ${i} ${randomUUID()} é🎉`);
       const posts = await Promise.all(messages.map((message) => postMessage(writer.url, message)));
       expect(posts.map((p) => p.status)).to.deep.equal(messages.map(() => 201));
@@ -368,7 +336,7 @@ describe('Redis store', function () {
       await server.stop('SIGTERM');
       await server.startProcess();
       // A fresh app with no cache, so every answer comes from what Redis reloaded.
-      const reader = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix, CACHE_MAX_BYTES: '0' });
+      const reader = await startTracked(server, { REDIS_KEY_PREFIX: prefix, CACHE_MAX_BYTES: '0' });
       const gets = await Promise.all(
         messages.map((message) => getMessage(reader.url, expectedDigest(message))),
       );

@@ -1,0 +1,35 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../service/config.js';
+import { createLogger } from '../../service/logger.js';
+import { createRedisStore } from '../../service/store/redis-store.js';
+import { type TestApp, startApp } from './app.js';
+import { type Reply, send } from './http.js';
+import { pollUntil } from './poll.js';
+import type { RedisServer } from './redis-server.js';
+
+const READY_WITHIN_MS = 10_000;
+
+/** A unique key prefix, so tests sharing one redis-server never see each other's keys. */
+export function uniquePrefix(): string {
+  return `test-${randomUUID()}:`;
+}
+
+/** The real app on a real Redis store built from env-style settings, as main.ts builds it, once ready. */
+export async function startRedisApp(server: RedisServer, env: Record<string, string> = {}): Promise<TestApp> {
+  const settings = { REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix(), ...env };
+  const redis = loadConfig(settings).redis;
+  if (!redis) throw new Error('REDIS_URL did not configure a Redis store');
+  const store = createRedisStore({ ...redis, logger: createLogger('silent') });
+  const app = await startApp({ store, env: settings });
+  // The client connects in the background; until then readiness (rightly) answers 503.
+  await pollUntilReady(app);
+  return app;
+}
+
+export function pollUntilReady(app: TestApp): Promise<void> {
+  return pollUntil('readiness', async () => (await readiness(app)).status === 200, READY_WITHIN_MS, 50);
+}
+
+export function readiness(app: TestApp): Promise<Reply> {
+  return send(app.url, 'GET', '/readyz', { timeoutMs: 5000 });
+}
