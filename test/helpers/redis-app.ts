@@ -17,7 +17,12 @@ export function uniquePrefix(): string {
 /** The real app on a real Redis store built from env-style settings, as main.ts builds it, once ready. */
 export async function startRedisApp(server: RedisServer, env: Record<string, string> = {}): Promise<TestApp> {
   // A generous command timeout unless a test sets its own: a loaded CI machine must not turn slow into 503.
-  const settings = { REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix(), REDIS_COMMAND_TIMEOUT_MS: '2000', ...env };
+  const settings = {
+    REDIS_URL: server.url,
+    REDIS_KEY_PREFIX: uniquePrefix(),
+    REDIS_COMMAND_TIMEOUT_MS: '2000',
+    ...env,
+  };
   const redis = loadConfig(settings).redis;
   if (!redis) throw new Error('REDIS_URL did not configure a Redis store');
   const store = createRedisStore({ ...redis, logger: createLogger('silent') });
