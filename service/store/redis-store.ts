@@ -68,11 +68,9 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     },
     ping: () => run(() => assertWritable(client, minReplicaAcks)),
     async close() {
-      try {
-        await client.quit();
-      } catch {
-        client.disconnect();
-      }
+      await client.quit().catch(() => undefined);
+      // quit() leaves the Sentinel failover detector's own connections open; disconnect() closes them too.
+      client.disconnect();
     },
   };
 }

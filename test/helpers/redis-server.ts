@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +16,46 @@ export class RedisServer {
 
   private constructor(
     readonly port: number,
-    private readonly extraArgs: string[],
+    private readonly argv: (port: number, dir: string) => string[],
   ) {}
 
+  /** A data node with AOF; `extraArgs` make it a replica (`--replicaof`) or a cluster node. */
   static async start(extraArgs: string[] = []): Promise<RedisServer> {
-    const server = new RedisServer(await getPort({ host: '127.0.0.1' }), extraArgs);
+    const argv = (port: number, dir: string) => [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir],
+      ...extraArgs,
+    ];
+    return RedisServer.launch(argv);
+  }
+
+  /** A sentinel watching `masterName` at `primaryPort`, quick to declare it down (tests want failovers fast). */
+  static async startSentinel(
+    masterName: string,
+    primaryPort: number,
+    downAfterMs = 1000,
+  ): Promise<RedisServer> {
+    const argv = (port: number, dir: string) => {
+      // Sentinel rewrites its configuration file, so it gets one of its own in its directory.
+      const conf = join(dir, 'sentinel.conf');
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor ${masterName} 127.0.0.1 ${primaryPort} 2`,
+          `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
+          `sentinel failover-timeout ${masterName} ${downAfterMs * 5}`,
+          `sentinel parallel-syncs ${masterName} 1`,
+        ].join('\n'),
+      );
+      return [conf, '--sentinel'];
+    };
+    return RedisServer.launch(argv);
+  }
+
+  private static async launch(argv: (port: number, dir: string) => string[]): Promise<RedisServer> {
+    const server = new RedisServer(await getPort({ host: '127.0.0.1' }), argv);
     await server.startProcess();
     return server;
   }
@@ -29,12 +64,14 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts redis-server again on the same port and directory, so it reloads its AOF. */
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the process again on the same port and directory (a data node reloads its AOF). */
   async startProcess(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes'];
-    this.process = spawn('redis-server', [...args, '--dir', this.dir, ...this.extraArgs], {
-      stdio: 'ignore',
-    });
+    const command = this.argv(this.port, this.dir);
+    this.process = spawn('redis-server', command, { stdio: 'ignore' });
     await this.waitUntilAnswering();
   }
 
