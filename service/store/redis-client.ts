@@ -58,6 +58,9 @@ export function createRedisClient(config: RedisConfig): Redis | Cluster {
         natMap: topology.natMap,
         clusterRetryStrategy: reconnectDelay,
         slotsRefreshTimeout: config.connectTimeoutMs,
+        // After a failover the slots of the dead primary answer 503 until the slot map is refreshed; once a
+        // second (instead of five) keeps that short, for one CLUSTER SLOTS a second.
+        slotsRefreshInterval: 1000,
         redisOptions: connection,
       };
       return new Cluster(topology.nodes, options);

@@ -23,6 +23,9 @@ const TRANSIENT_REPLIES = new Set([
   // acts; that is the store being unavailable, not a bug, so it must be 503 rather than 500.
   'OOM',
   'MISCONF',
+  // Cluster redirects, when ioredis could not follow them itself (see setAndWait).
+  'MOVED',
+  'ASK',
 ]);
 
 /**
@@ -51,7 +54,13 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
       .set(digest, message, 'NX')
       .wait(minReplicaAcks, replicaAckTimeoutMs)
       .exec();
-    for (const [error] of replies ?? []) if (error) throw error;
+    for (const [error] of replies ?? []) {
+      if (!error) continue;
+      // ioredis follows a redirect inside a pipeline only when every command in it was redirected, and
+      // WAIT (keyless) never is; so the write is answered 503 and the slot map refreshed for the retry.
+      if (client instanceof Cluster && /^(MOVED|ASK) /.test(error.message)) client.refreshSlotsCache();
+      throw error;
+    }
     const acknowledged = Number(replies?.[1]?.[1] ?? 0);
     if (acknowledged < minReplicaAcks) {
       throw new StoreUnavailableError(
@@ -97,6 +106,9 @@ async function assertWritable(client: Redis | Cluster, minReplicaAcks: number): 
 
 /** Logs transitions, not every failed reconnect attempt, so an outage is a few lines rather than a flood. */
 function logTransitions(client: Redis | Cluster, logger: Logger): void {
+  // Each node connection of a cluster reports its own errors too; the cluster's own events below already
+  // cover them, and without a listener ioredis prints every failed reconnect to stderr.
+  if (client instanceof Cluster) client.on('+node', (node: Redis) => node.on('error', () => undefined));
   let healthy = true;
   client.on('ready', () => {
     if (!healthy) logger.info('redis connection ready again');

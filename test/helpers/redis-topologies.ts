@@ -113,12 +113,11 @@ export class RedisCluster {
 
   static async start(nodeTimeoutMs = 1000): Promise<RedisCluster> {
     const args = [
-      '--cluster-enabled',
-      'yes',
-      '--cluster-config-file',
-      'nodes.conf',
-      '--cluster-node-timeout',
-      String(nodeTimeoutMs),
+      ...['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
+      ...['--cluster-node-timeout', String(nodeTimeoutMs)],
+      // A replica otherwise refuses to take over when its last contact with the primary looks too old,
+      // which a cluster made seconds ago can report; the tests are about the failover happening.
+      ...['--cluster-replica-validity-factor', '0'],
     ];
     const nodes = await Promise.all([0, 1, 2, 3, 4, 5].map(() => RedisServer.start(args)));
     const cluster = new RedisCluster(nodes);
@@ -131,6 +130,7 @@ export class RedisCluster {
       '--cluster-yes',
     ]);
     await pollUntil('every node to report cluster_state:ok', () => cluster.healthy(), 20_000, 100);
+    await pollUntil('every replica to finish its first sync', () => cluster.replicasInSync(), 20_000, 100);
     return cluster;
   }
 
@@ -180,6 +180,12 @@ export class RedisCluster {
       if (!/cluster_state:ok/.test(info)) return false;
     }
     return true;
+  }
+
+  private async replicasInSync(): Promise<boolean> {
+    const infos = await Promise.all(this.nodes.map((node) => answers(node.port, 'INFO', 'replication')));
+    const replicas = infos.filter((info) => info.includes('role:slave'));
+    return replicas.length === 3 && replicas.every((info) => info.includes('master_link_status:up'));
   }
 
   async destroy(): Promise<void> {
