@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,10 +17,23 @@ export class RedisServer {
   private constructor(
     readonly port: number,
     private readonly extraArgs: string[],
+    private readonly configFile?: string,
   ) {}
 
   static async start(extraArgs: string[] = []): Promise<RedisServer> {
     const server = new RedisServer(await getPort({ host: '127.0.0.1' }), extraArgs);
+    await server.startProcess();
+    return server;
+  }
+
+  /**
+   * Starts redis-server from a config file's text (e.g. one a Helm chart renders), made for the chosen port;
+   * only the port, bind address and data directory are set by the test on top of it.
+   */
+  static async startWithConfig(configFor: (port: number, dir: string) => string, extraArgs: string[] = []): Promise<RedisServer> {
+    const port = await getPort({ host: '127.0.0.1' });
+    const server = new RedisServer(port, extraArgs, 'redis.conf');
+    writeFileSync(join(server.dir, 'redis.conf'), configFor(port, server.dir));
     await server.startProcess();
     return server;
   }
@@ -31,8 +44,9 @@ export class RedisServer {
 
   /** Starts redis-server again on the same port and directory, so it reloads its AOF. */
   async startProcess(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes'];
-    this.process = spawn('redis-server', [...args, '--dir', this.dir, ...this.extraArgs], {
+    const place = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir];
+    const args = this.configFile ? [join(this.dir, this.configFile), ...place] : [...place, '--save', '', '--appendonly', 'yes'];
+    this.process = spawn('redis-server', [...args, ...this.extraArgs], {
       stdio: 'ignore',
     });
     await this.waitUntilAnswering();
@@ -86,7 +100,8 @@ export class RedisServer {
       socket.once('connect', () => socket.write('PING\r\n'));
       socket.once('data', (data) => {
         socket.destroy();
-        resolve(data.toString().startsWith('+PONG'));
+        // NOAUTH is an answer too: a server with a password is up, it just wants AUTH first.
+        resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
       });
       socket.once('error', () => resolve(false));
       socket.once('close', () => resolve(false));
