@@ -37,7 +37,8 @@ describe('chart: the API Deployment', () => {
     const settings = rendered.one('ConfigMap', 'shaservice').data;
 
     const preStopSeconds = Number(container.lifecycle.preStop.exec.command[1]);
-    const shutdownSeconds = (Number(settings.SHUTDOWN_DELAY_MS) + Number(settings.SHUTDOWN_TIMEOUT_MS)) / 1000;
+    const shutdownSeconds =
+      (Number(settings.SHUTDOWN_DELAY_MS) + Number(settings.SHUTDOWN_TIMEOUT_MS)) / 1000;
     expect(container.lifecycle.preStop.exec.command[0]).to.equal('sleep');
     expect(preStopSeconds).to.be.greaterThan(container.readinessProbe.periodSeconds);
     expect(pod.terminationGracePeriodSeconds).to.be.greaterThan(preStopSeconds + shutdownSeconds);
@@ -79,7 +80,9 @@ describe('chart: the API Deployment', () => {
         valueFrom: { secretKeyRef: { name: 'shaservice-redis', key: 'redis-password' } },
       },
     ]);
-    expect(rendered.one('Secret', 'shaservice-redis').data['redis-password']).to.match(/^[A-Za-z0-9+/]{40,}=*$/);
+    expect(rendered.one('Secret', 'shaservice-redis').data['redis-password']).to.match(
+      /^[A-Za-z0-9+/]{40,}=*$/,
+    );
     expect(rendered.one('ConfigMap', 'shaservice').data).to.include({
       REDIS_URL: 'redis://shaservice-redis:6379',
       MAX_BODY_BYTES: '1048576',

@@ -32,13 +32,16 @@ describe('chart: Ingress and Gateway API HTTPRoute', () => {
   it('when maxBodyBytes is set, then proxy-body-size is the same number of bytes as MAX_BODY_BYTES', () => {
     const rendered = renderChart({ values: ['ci/ingress-tls-values.yaml'] });
 
-    const limit = rendered.one('Ingress').metadata.annotations!['nginx.ingress.kubernetes.io/proxy-body-size'];
+    const limit =
+      rendered.one('Ingress').metadata.annotations!['nginx.ingress.kubernetes.io/proxy-body-size'];
     expect(limit).to.equal('2097152');
     expect(rendered.one('ConfigMap', 'shaservice').data.MAX_BODY_BYTES).to.equal(limit);
   });
 
   it('when the class is changed, then the Ingress uses it', () => {
-    const ingress = renderChart({ set: { 'ingress.enabled': true, 'ingress.className': 'traefik' } }).one('Ingress');
+    const ingress = renderChart({ set: { 'ingress.enabled': true, 'ingress.className': 'traefik' } }).one(
+      'Ingress',
+    );
 
     expect(ingress.spec.ingressClassName).to.equal('traefik');
   });
@@ -48,7 +51,9 @@ describe('chart: Ingress and Gateway API HTTPRoute', () => {
     const route = rendered.one('HTTPRoute');
 
     expect(rendered.all('Ingress')).to.have.length(0);
-    expect(route.spec.parentRefs).to.deep.equal([{ name: 'public', namespace: 'gateway-system', sectionName: 'https' }]);
+    expect(route.spec.parentRefs).to.deep.equal([
+      { name: 'public', namespace: 'gateway-system', sectionName: 'https' },
+    ]);
     expect(route.spec.hostnames).to.deep.equal(['shaservice.example.test']);
     expect(route.spec.rules[0].backendRefs).to.deep.equal([{ name: 'shaservice', port: 80 }]);
   });

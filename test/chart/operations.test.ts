@@ -12,7 +12,11 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
 
     expect(hpa.apiVersion).to.equal('autoscaling/v2');
     expect(hpa.spec).to.deep.include({ minReplicas: 3, maxReplicas: 12 });
-    expect(hpa.spec.scaleTargetRef).to.deep.equal({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'shaservice' });
+    expect(hpa.spec.scaleTargetRef).to.deep.equal({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'shaservice',
+    });
     expect(hpa.spec.metrics[0].resource.target.averageUtilization).to.equal(60);
     expect(rendered.one('Deployment').spec).not.to.have.property('replicas');
   });
@@ -25,9 +29,14 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
   });
 
   it('when only one replica runs, then there is no PDB (it would block every drain)', () => {
-    expect(renderChart({ values: ['ci/persistence-off-values.yaml'] }).all('PodDisruptionBudget')).to.have.length(0);
-    expect(renderChart({ set: { 'autoscaling.enabled': true, 'autoscaling.minReplicas': 1 } }).all('PodDisruptionBudget'))
-      .to.have.length(0);
+    expect(
+      renderChart({ values: ['ci/persistence-off-values.yaml'] }).all('PodDisruptionBudget'),
+    ).to.have.length(0);
+    expect(
+      renderChart({ set: { 'autoscaling.enabled': true, 'autoscaling.minReplicas': 1 } }).all(
+        'PodDisruptionBudget',
+      ),
+    ).to.have.length(0);
   });
 
   it('when monitoring is on, then a ServiceMonitor scrapes the metrics port of the API Service', () => {
@@ -36,8 +45,12 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
 
     expect(monitor.metadata.labels).to.include({ release: 'kube-prometheus-stack' });
     expect(monitor.spec.endpoints).to.deep.equal([{ port: 'metrics', path: '/metrics', interval: '15s' }]);
-    expect(monitor.spec.selector.matchLabels).to.deep.equal(rendered.one('Service', 'shaservice').spec.selector);
-    expect(rendered.one('Deployment').spec.template.metadata.annotations).not.to.have.property('prometheus.io/scrape');
+    expect(monitor.spec.selector.matchLabels).to.deep.equal(
+      rendered.one('Service', 'shaservice').spec.selector,
+    );
+    expect(rendered.one('Deployment').spec.template.metadata.annotations).not.to.have.property(
+      'prometheus.io/scrape',
+    );
   });
 
   it('when the PrometheusRule is on, then it alerts on error ratio, p99 latency and Redis, with the configured limits', () => {
@@ -50,20 +63,29 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
       'ShaserviceHighLatency',
       'ShaserviceRedisUnavailable',
     ]);
-    expect(byName.ShaserviceHighErrorRate!.expr).to.match(/status=~"5\.\."/).and.match(/> 0\.01\s*$/);
+    expect(byName.ShaserviceHighErrorRate!.expr)
+      .to.match(/status=~"5\.\."/)
+      .and.match(/> 0\.01\s*$/);
     expect(byName.ShaserviceHighErrorRate!.for).to.equal('10m');
-    expect(byName.ShaserviceHighLatency!.expr).to.match(/histogram_quantile\(0\.99,/).and.match(/> 0\.25\s*$/);
+    expect(byName.ShaserviceHighLatency!.expr)
+      .to.match(/histogram_quantile\(0\.99,/)
+      .and.match(/> 0\.25\s*$/);
     expect(byName.ShaserviceRedisUnavailable!.expr).to.include('shaservice_store_errors_total');
     for (const r of rules) expect(r.expr).to.include('namespace="default", job="shaservice"');
   });
 
   it('when network policy is on, then the API takes http from the ingress namespace and this release, metrics from Prometheus', () => {
-    const policy = renderChart({ values: ['ci/networkpolicy-values.yaml'] }).one('NetworkPolicy', 'shaservice');
+    const policy = renderChart({ values: ['ci/networkpolicy-values.yaml'] }).one(
+      'NetworkPolicy',
+      'shaservice',
+    );
     const [http, metrics] = policy.spec.ingress;
 
     expect(policy.spec.podSelector.matchLabels['app.kubernetes.io/component']).to.equal('api');
     expect(http.ports).to.deep.equal([{ port: 'http', protocol: 'TCP' }]);
-    expect(http.from[0].namespaceSelector.matchLabels).to.deep.equal({ 'kubernetes.io/metadata.name': 'ingress-nginx' });
+    expect(http.from[0].namespaceSelector.matchLabels).to.deep.equal({
+      'kubernetes.io/metadata.name': 'ingress-nginx',
+    });
     expect(http.from[1].podSelector.matchLabels).to.deep.equal({
       'app.kubernetes.io/name': 'shaservice',
       'app.kubernetes.io/instance': 'shaservice',
@@ -75,7 +97,10 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
   });
 
   it('when network policy is on, then Redis takes connections only from the API pods', () => {
-    const policy = renderChart({ values: ['ci/networkpolicy-values.yaml'] }).one('NetworkPolicy', 'shaservice-redis');
+    const policy = renderChart({ values: ['ci/networkpolicy-values.yaml'] }).one(
+      'NetworkPolicy',
+      'shaservice-redis',
+    );
 
     expect(policy.spec.podSelector.matchLabels['app.kubernetes.io/component']).to.equal('redis');
     expect(policy.spec.ingress).to.deep.equal([

@@ -17,7 +17,10 @@ describe('chart: Redis', () => {
     expect(set.spec.serviceName).to.equal('shaservice-redis');
     expect(set.spec.volumeClaimTemplates[0].metadata.name).to.equal('data');
     expect(set.spec.volumeClaimTemplates[0].spec.resources.requests.storage).to.equal('1Gi');
-    expect(conf).to.match(/^appendonly yes$/m).and.match(/^appendfsync everysec$/m).and.match(/^save ""$/m);
+    expect(conf)
+      .to.match(/^appendonly yes$/m)
+      .and.match(/^appendfsync everysec$/m)
+      .and.match(/^save ""$/m);
     expect(rendered.one('Service', 'shaservice-redis').spec.clusterIP).to.equal('None');
   });
 
@@ -28,12 +31,17 @@ describe('chart: Redis', () => {
     const secretRef = { secretKeyRef: { name: 'shaservice-redis', key: 'redis-password' } };
 
     expect(pod.securityContext).to.include({ runAsNonRoot: true, runAsUser: 999 });
-    expect(container.securityContext).to.deep.include({ readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(container.securityContext).to.deep.include({
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(container.env).to.deep.equal([
       { name: 'REDIS_PASSWORD', valueFrom: secretRef },
       { name: 'REDISCLI_AUTH', valueFrom: secretRef },
     ]);
-    expect(container.command.join(' ')).to.include('exec redis-server /etc/redis/redis.conf --requirepass "$REDIS_PASSWORD"');
+    expect(container.command.join(' ')).to.include(
+      'exec redis-server /etc/redis/redis.conf --requirepass "$REDIS_PASSWORD"',
+    );
   });
 
   it('when an existing Secret is named, then the chart makes none and both Redis and the API read it', () => {
@@ -53,7 +61,9 @@ describe('chart: Redis', () => {
     expect(set.spec).not.to.have.property('volumeClaimTemplates');
     expect(set.spec.template.spec.volumes).to.deep.include({ name: 'data', emptyDir: {} });
     const conf: string = rendered.one('ConfigMap', 'shaservice-redis').data['redis.conf'];
-    expect(conf).to.match(/^appendfsync always$/m).and.match(/^save 3600 1$/m);
+    expect(conf)
+      .to.match(/^appendfsync always$/m)
+      .and.match(/^save 3600 1$/m);
   });
 
   it('when Redis is external, then no Redis objects are rendered and the URL and its Secret are wired in', () => {
@@ -69,7 +79,11 @@ describe('chart: Redis', () => {
   });
 
   it('when the external password is given inline, then the chart keeps it in its own Secret', () => {
-    const set = { 'redis.enabled': false, 'externalRedis.url': 'redis://r:6379', 'externalRedis.password': 's3cret' };
+    const set = {
+      'redis.enabled': false,
+      'externalRedis.url': 'redis://r:6379',
+      'externalRedis.password': 's3cret',
+    };
     const rendered = renderChart({ set });
 
     const secret = rendered.one('Secret', 'shaservice');
@@ -93,17 +107,24 @@ describe('chart: Redis', () => {
       let container: { livenessProbe: Probe; readinessProbe: Probe } | undefined;
       // The chart's redis.conf as rendered, but for the test's data directory (redis-server changes into the
       // `dir` while it reads the file, and /data does not exist here).
-      redis = await RedisServer.startWithConfig((port, dir) => {
-        const rendered = renderChart({ set: { 'redis.port': port } });
-        container = rendered.one('StatefulSet').spec.template.spec.containers[0];
-        const conf: string = rendered.one('ConfigMap', 'shaservice-redis').data['redis.conf'];
-        return conf.replace(/^dir \/data$/m, `dir ${dir}`);
-      }, ['--requirepass', 'pw']);
+      redis = await RedisServer.startWithConfig(
+        (port, dir) => {
+          const rendered = renderChart({ set: { 'redis.port': port } });
+          container = rendered.one('StatefulSet').spec.template.spec.containers[0];
+          const conf: string = rendered.one('ConfigMap', 'shaservice-redis').data['redis.conf'];
+          return conf.replace(/^dir \/data$/m, `dir ${dir}`);
+        },
+        ['--requirepass', 'pw'],
+      );
       const probe = (p: Probe, password: string) =>
-        execFileSync(p.exec.command[0]!, p.exec.command.slice(1), { env: { ...process.env, REDISCLI_AUTH: password } });
+        execFileSync(p.exec.command[0]!, p.exec.command.slice(1), {
+          env: { ...process.env, REDISCLI_AUTH: password },
+        });
 
       expect(redis.cli('-a', 'pw', '--no-auth-warning', 'CONFIG', 'GET', 'appendonly')).to.include('yes');
-      expect(redis.cli('-a', 'pw', '--no-auth-warning', 'CONFIG', 'GET', 'appendfsync')).to.include('everysec');
+      expect(redis.cli('-a', 'pw', '--no-auth-warning', 'CONFIG', 'GET', 'appendfsync')).to.include(
+        'everysec',
+      );
       expect(() => probe(container!.livenessProbe, 'pw')).not.to.throw();
       expect(() => probe(container!.readinessProbe, 'pw')).not.to.throw();
       expect(() => probe(container!.readinessProbe, 'wrong')).to.throw();

@@ -41,9 +41,17 @@ describe('chart values.schema.json', () => {
     ['an unknown top-level key', { replicas: 3 }, /must NOT have additional properties/],
     ['a typo inside ingress', { ingress: { enable: true } }, /\/ingress must NOT have additional properties/],
     ['appendfsync is not a Redis choice', { redis: { appendfsync: 'sometimes' } }, /\/redis\/appendfsync/],
-    ['the log level is unknown', { config: { logLevel: 'loud' } }, /\/config\/logLevel must be equal to one of/],
+    [
+      'the log level is unknown',
+      { config: { logLevel: 'loud' } },
+      /\/config\/logLevel must be equal to one of/,
+    ],
     ['the external URL is http', { externalRedis: { url: 'http://x' } }, /\/externalRedis\/url must match/],
-    ['maxBodyBytes is a size string', { config: { maxBodyBytes: '1m' } }, /\/config\/maxBodyBytes must be integer/],
+    [
+      'maxBodyBytes is a size string',
+      { config: { maxBodyBytes: '1m' } },
+      /\/config\/maxBodyBytes must be integer/,
+    ],
   ];
   for (const [what, overrides, message] of bad) {
     it(`when ${what}, then the schema rejects it and names the value`, () => {

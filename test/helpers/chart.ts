@@ -74,13 +74,19 @@ export function renderNotes(options: RenderOptions = {}): string {
 
 /** `helm lint` where helm exists; the Go renderer has no lint of its own. */
 export function lintChart(values: string[]): string {
-  return run('helm', ['lint', '--strict', CHART_DIR, ...values.flatMap((file) => ['-f', join(CHART_DIR, file)])]);
+  return run('helm', [
+    'lint',
+    '--strict',
+    CHART_DIR,
+    ...values.flatMap((file) => ['-f', join(CHART_DIR, file)]),
+  ]);
 }
 
 function parseRendered(output: string): Rendered {
   const manifests: Manifest[] = [];
   for (const document of parseAllDocuments(output)) {
-    if (document.errors.length) throw new Error(`rendered YAML does not parse: ${document.errors[0]!.message}`);
+    if (document.errors.length)
+      throw new Error(`rendered YAML does not parse: ${document.errors[0]!.message}`);
     const object = document.toJS() as Manifest | null;
     if (!object) continue;
     // `helm template` heads each document with "# Source: <template>"; the parser keeps it as a comment.
@@ -93,7 +99,8 @@ function parseRendered(output: string): Rendered {
     all,
     one(kind, name) {
       const found = all(kind).filter((manifest) => name === undefined || manifest.metadata.name === name);
-      if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, got ${found.length}`);
+      if (found.length !== 1)
+        throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, got ${found.length}`);
       return found[0]!;
     },
   };
@@ -104,7 +111,7 @@ function run(command: string, args: string[]): string {
     return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '');
-    throw new Error(`${command} failed: ${stderr.trim() || (error as Error).message}`);
+    throw new Error(`${command} failed: ${stderr.trim() || (error as Error).message}`, { cause: error });
   }
 }
 

@@ -23,5 +23,14 @@ export function ensureNodeBaseImage(): void {
 
 /** Builds the real Dockerfile on the local base image; the layer cache makes a rebuild quick. */
 export async function buildImage(tag: string): Promise<void> {
-  await podman('build', '--network', 'host', '--build-arg', 'NODE_IMAGE=localhost/node-base:20', '-t', tag, ROOT);
+  await podman(
+    'build',
+    '--network',
+    'host',
+    '--build-arg',
+    'NODE_IMAGE=localhost/node-base:20',
+    '-t',
+    tag,
+    ROOT,
+  );
 }

@@ -30,7 +30,10 @@ export class RedisServer {
    * Starts redis-server from a config file's text (e.g. one a Helm chart renders), made for the chosen port;
    * only the port, bind address and data directory are set by the test on top of it.
    */
-  static async startWithConfig(configFor: (port: number, dir: string) => string, extraArgs: string[] = []): Promise<RedisServer> {
+  static async startWithConfig(
+    configFor: (port: number, dir: string) => string,
+    extraArgs: string[] = [],
+  ): Promise<RedisServer> {
     const port = await getPort({ host: '127.0.0.1' });
     const server = new RedisServer(port, extraArgs, 'redis.conf');
     writeFileSync(join(server.dir, 'redis.conf'), configFor(port, server.dir));
@@ -45,7 +48,9 @@ export class RedisServer {
   /** Starts redis-server again on the same port and directory, so it reloads its AOF. */
   async startProcess(): Promise<void> {
     const place = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir];
-    const args = this.configFile ? [join(this.dir, this.configFile), ...place] : [...place, '--save', '', '--appendonly', 'yes'];
+    const args = this.configFile
+      ? [join(this.dir, this.configFile), ...place]
+      : [...place, '--save', '', '--appendonly', 'yes'];
     this.process = spawn('redis-server', [...args, ...this.extraArgs], {
       stdio: 'ignore',
     });

@@ -35,7 +35,14 @@ describe('the container image (podman, from the real Dockerfile)', function () {
     container = await podman(
       ...['run', '--detach', '--network', 'host'],
       ...['--env', `PORT=${port}`, '--env', `METRICS_PORT=${metricsPort}`, '--env', `REDIS_URL=${redis.url}`],
-      ...['--env', 'REDIS_PASSWORD=image-test', '--env', 'SHUTDOWN_DELAY_MS=500', '--env', 'SHUTDOWN_TIMEOUT_MS=3000'],
+      ...[
+        '--env',
+        'REDIS_PASSWORD=image-test',
+        '--env',
+        'SHUTDOWN_DELAY_MS=500',
+        '--env',
+        'SHUTDOWN_TIMEOUT_MS=3000',
+      ],
       IMAGE,
     );
     const ready = async () => (await send(url, 'GET', '/readyz').catch(() => undefined))?.status === 200;
@@ -55,9 +62,9 @@ describe('the container image (podman, from the real Dockerfile)', function () {
 
     expect(posted.status).to.equal(201);
     expect(got.json).to.deep.equal({ message });
-    expect(redis.cli('-a', 'image-test', '--no-auth-warning', 'EXISTS', `shaservice:${expectedDigest(message)}`)).to.equal(
-      '(integer) 1',
-    );
+    expect(
+      redis.cli('-a', 'image-test', '--no-auth-warning', 'EXISTS', `shaservice:${expectedDigest(message)}`),
+    ).to.equal('(integer) 1');
   });
 
   it('when the container runs, then its process is node as uid 1000 and PID 1', async () => {
@@ -71,7 +78,16 @@ describe('the container image (podman, from the real Dockerfile)', function () {
     const pod = renderChart().manifests.find((m) => m.kind === 'Pod')!;
     const command: string[] = pod.spec.containers[0].command;
 
-    const output = await podman('run', '--rm', '--network', 'host', '--env', `SHASERVICE_URL=${url}`, IMAGE, ...command);
+    const output = await podman(
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      '--env',
+      `SHASERVICE_URL=${url}`,
+      IMAGE,
+      ...command,
+    );
 
     expect(output).to.match(/^ok: POST then GET through http:\/\/127\.0\.0\.1:\d+ returned the message/);
   });

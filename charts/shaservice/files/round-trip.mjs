@@ -16,10 +16,12 @@ const posted = await fetch(`${base}/messages`, {
   body: JSON.stringify({ message }),
 });
 const postBody = await posted.json();
-if (posted.status !== 201 || postBody.digest !== digest) fail(`POST ${base}/messages`, posted.status, postBody);
+if (posted.status !== 201 || postBody.digest !== digest)
+  fail(`POST ${base}/messages`, posted.status, postBody);
 
 const got = await fetch(`${base}/messages/${digest}`);
 const getBody = await got.json();
-if (got.status !== 200 || getBody.message !== message) fail(`GET ${base}/messages/${digest}`, got.status, getBody);
+if (got.status !== 200 || getBody.message !== message)
+  fail(`GET ${base}/messages/${digest}`, got.status, getBody);
 
 console.log(`ok: POST then GET through ${base} returned the message under ${digest}`);
