@@ -54,6 +54,22 @@ export class RedisServer {
     return RedisServer.launch(argv);
   }
 
+  /**
+   * Starts redis-server from a config file's text (e.g. one a Helm chart renders), made for the chosen port;
+   * only the port, bind address and data directory are set by the test on top of it.
+   */
+  static async startWithConfig(
+    configFor: (port: number, dir: string) => string,
+    extraArgs: string[] = [],
+  ): Promise<RedisServer> {
+    const argv = (port: number, dir: string) => {
+      const conf = join(dir, 'redis.conf');
+      writeFileSync(conf, configFor(port, dir));
+      return [conf, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...extraArgs];
+    };
+    return RedisServer.launch(argv);
+  }
+
   private static async launch(argv: (port: number, dir: string) => string[]): Promise<RedisServer> {
     const server = new RedisServer(await getPort({ host: '127.0.0.1' }), argv);
     await server.startProcess();
@@ -123,7 +139,8 @@ export class RedisServer {
       socket.once('connect', () => socket.write('PING\r\n'));
       socket.once('data', (data) => {
         socket.destroy();
-        resolve(data.toString().startsWith('+PONG'));
+        // NOAUTH is an answer too: a server with a password is up, it just wants AUTH first.
+        resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
       });
       socket.once('error', () => resolve(false));
       socket.once('close', () => resolve(false));
