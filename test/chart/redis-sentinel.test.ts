@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import { renderChart, requireRenderer } from '../helpers/chart.js';
 import { pollUntil } from '../helpers/poll.js';
@@ -230,16 +231,22 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
         ...['--replicaof', '127.0.0.1', String(primary.port), '--replica-announce-ip', 'localhost'],
       ]);
       servers.push(replica);
+      const data = renderChart({ values: SENTINEL_VALUES, set: { 'redis.port': primary.port } }).one(
+        'ConfigMap',
+        'shaservice-redis',
+      ).data;
+      // The password quoted for Redis's config syntax by start-sentinel.sh's own line.
+      const quoting = /^password=.*$/m.exec(data['start-sentinel.sh'])![0];
+      const quoted = execFileSync('sh', ['-c', `${quoting}\nprintf %s "$password"`], {
+        encoding: 'utf8',
+        env: { ...process.env, REDIS_PASSWORD: password },
+      });
       // The chart's sentinel.conf for this primary's port, with pod 0's name resolving here, and the lines
-      // start-sentinel.sh appends (the password in Redis's quoted syntax).
-      const quoted = `"${password.replace(/[\\"]/g, '\\$&')}"`;
+      // start-sentinel.sh appends.
       const sentinel = await RedisServer.startWithConfig(
         (_port, dir) =>
           [
-            renderChart({ values: SENTINEL_VALUES, set: { 'redis.port': primary.port } })
-              .one('ConfigMap', 'shaservice-redis')
-              .data['sentinel.conf'].replace(POD_0, 'localhost')
-              .replace(/^dir \/sentinel$/m, `dir ${dir}`),
+            data['sentinel.conf'].replace(POD_0, 'localhost').replace(/^dir \/sentinel$/m, `dir ${dir}`),
             `requirepass ${quoted}`,
             `sentinel auth-pass shaservice ${quoted}`,
             `sentinel sentinel-pass ${quoted}`,
@@ -261,6 +268,7 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       expect(sentinel.cli(...auth, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'shaservice')).to.include(
         'localhost',
       );
+      expect(quoted).to.equal('"p\\"w\\\\1"');
       expect(sentinel.cli('PING')).to.match(/NOAUTH/);
     });
   });
