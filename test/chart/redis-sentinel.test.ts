@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
-import { renderChart, requireRenderer } from '../helpers/chart.js';
+import { renderChart, renderNotes, requireRenderer } from '../helpers/chart.js';
 import { pollUntil } from '../helpers/poll.js';
 import { RedisServer, requireRedisServer } from '../helpers/redis-server.js';
 
@@ -123,6 +123,12 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       expect(rule.ports.map((p: { port: string }) => p.port)).to.deep.equal(['redis', 'sentinel']);
     });
 
+    it('when installed, then NOTES.txt says Redis runs as three pods failed over by Sentinel', () => {
+      expect(renderNotes({ values: SENTINEL_VALUES })).to.include(
+        'shaservice-redis: 3 pods, a primary and its replicas, failed over by Sentinel',
+      );
+    });
+
     it('when standalone (the default), then there is one Redis pod, no sentinel and no Redis PDB', () => {
       const rendered = renderChart();
 
@@ -179,6 +185,12 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       expect(rendered.one('Deployment').spec.template.spec.containers[0].env).to.deep.equal([
         { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'managed-redis', key: 'password' } } },
       ]);
+    });
+
+    it('when installed against an external Cluster, then NOTES.txt names its seed nodes, not an empty URL', () => {
+      expect(renderNotes({ values: ['ci/external-cluster-values.yaml'] })).to.include(
+        'the external Redis Cluster seeded by redis-cluster.example.test:6379.',
+      );
     });
 
     it('when two topologies are set, then rendering fails naming both', () => {
