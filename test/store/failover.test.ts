@@ -16,11 +16,14 @@ const CONNECT_TIMEOUT_MS = 1000;
 // A request during a failover may wait for a connection to the new primary, then for its command; beyond
 // that, only room for a loaded two-core machine.
 const DEADLINE_MS = CONNECT_TIMEOUT_MS + COMMAND_TIMEOUT_MS + 1000;
-// The error window must close by itself within this: failure detection (1 s), election, promotion, reconnect.
-const RECOVERY_BOUND_MS = 10_000;
-const LOAD = { durationMs: 14_000, concurrency: 8 };
 const KILL_AFTER_MS = 2_000;
 const RESTART_AFTER_MS = 5_000;
+// The error window must close by itself within this: failure detection (1 s), election, promotion, reconnect.
+const RECOVERY_BOUND_MS = 10_000;
+// With replica acks, a shard whose only replica was promoted refuses writes until the killed node is back and
+// has synced as its replica: that wait is added to the bound.
+const ACKED_RECOVERY_BOUND_MS = RESTART_AFTER_MS + RECOVERY_BOUND_MS;
+const LOAD = { durationMs: 14_000, concurrency: 8 };
 
 interface Topology {
   env: Record<string, string>;
@@ -85,14 +88,14 @@ function report(name: string, { summary, load, lost }: FailoverRun): void {
   );
 }
 
-function expectBoundedOutage({ summary }: FailoverRun, allowed: number[]): void {
+function expectBoundedOutage({ summary }: FailoverRun, allowed: number[], boundMs: number): void {
   expect(Object.keys(summary.byStatus).map(Number)).to.satisfy((statuses: number[]) =>
     statuses.every((status) => allowed.includes(status)),
   );
   expect(summary.byStatus['500'] ?? 0, 'answers 500').to.equal(0);
   expect(summary.byStatus['0'] ?? 0, 'requests that hung or failed').to.equal(0);
   expect(summary.longestMs).to.be.below(DEADLINE_MS);
-  expect(summary.errorWindowMs).to.be.below(RECOVERY_BOUND_MS);
+  expect(summary.errorWindowMs).to.be.below(boundMs);
   expect(summary.firstCreatedAfterMs, 'a 201 after the kill').to.be.a('number').and.below(RECOVERY_BOUND_MS);
 }
 
@@ -124,7 +127,7 @@ describe('failover under load', function () {
       const result = await failoverUnderLoad(topology(), 1, apps);
       report('sentinel, acks 1', result);
 
-      expectBoundedOutage(result, [200, 201, 503]);
+      expectBoundedOutage(result, [200, 201, 503], ACKED_RECOVERY_BOUND_MS);
       expect(result.lost).to.equal(0);
     });
 
@@ -133,7 +136,7 @@ describe('failover under load', function () {
       report('sentinel, acks 0', result);
 
       // A GET of a message the failover lost is a 404: that is the loss being measured, not an error.
-      expectBoundedOutage(result, [200, 201, 404, 503]);
+      expectBoundedOutage(result, [200, 201, 404, 503], RECOVERY_BOUND_MS);
     });
   });
 
@@ -163,7 +166,7 @@ describe('failover under load', function () {
       const result = await failoverUnderLoad(topology(), 1, apps);
       report('cluster, acks 1', result);
 
-      expectBoundedOutage(result, [200, 201, 503]);
+      expectBoundedOutage(result, [200, 201, 503], ACKED_RECOVERY_BOUND_MS);
       expect(result.lost).to.equal(0);
     });
 
@@ -171,7 +174,7 @@ describe('failover under load', function () {
       const result = await failoverUnderLoad(topology(), 0, apps);
       report('cluster, acks 0', result);
 
-      expectBoundedOutage(result, [200, 201, 404, 503]);
+      expectBoundedOutage(result, [200, 201, 404, 503], RECOVERY_BOUND_MS);
     });
 
     it('when slots are resharded during load, then no request fails and every message is readable', async () => {
