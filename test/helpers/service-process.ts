@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
 import { configSchema } from '../../service/config.js';
 import { send } from './http.js';
-import { pollUntil } from './poll.js';
+import { pollUntil } from '../../tools/stack/poll.js';
 
 export type LogLine = Record<string, unknown>;
 
