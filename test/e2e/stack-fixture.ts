@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from '../../tools/stack/replica.js';
+import { type Stack, startStack } from '../../tools/stack/stack.js';
+import { requireCommands } from '../helpers/require-commands.js';
+
+/** What the end-to-end suites need from Debian; in CI a missing one fails rather than skips. */
+export const STACK_COMMANDS = ['openssl', 'redis-server', 'nginx', 'prometheus'];
+
+// Shorter than the service's 2 s default, so a rolling restart of three replicas takes seconds, not tens.
+const SERVICE_ENV = { SHUTDOWN_DELAY_MS: '500', LOG_LEVEL: 'info' };
+
+let stack: Promise<Stack> | undefined;
+
+/**
+ * The one stack all end-to-end suites share, started by the first suite that asks (the replicas run
+ * `dist/`, so the service is compiled first) and stopped once by the root hook below.
+ */
+export function useStack(context: Mocha.Context): Promise<Stack> {
+  requireCommands(context, STACK_COMMANDS, 'end-to-end tests');
+  context.timeout(120_000);
+  stack ??= (async () => {
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      {
+        cwd: ROOT,
+        stdio: 'inherit',
+      },
+    );
+    return startStack({ serviceEnv: SERVICE_ENV });
+  })();
+  return stack;
+}
+
+/** The generated CA certificate, for node's `ca` option. */
+export function caOf(running: Stack): Buffer {
+  return readFileSync(running.certificates.caFile);
+}
+
+// Loaded through .mocharc's `require`, so it runs once after every suite, whichever started the stack.
+export const mochaHooks = {
+  async afterAll(this: Mocha.Context) {
+    this.timeout(60_000);
+    if (stack) await (await stack.catch(() => undefined))?.stop();
+  },
+};
