@@ -48,6 +48,11 @@ export class Replica {
     return `127.0.0.1:${this.options.metricsPort}`;
   }
 
+  /** stdout and stderr: one JSON line per request. */
+  get logFile(): string {
+    return this.options.logFile;
+  }
+
   get running(): boolean {
     return this.child?.running ?? false;
   }
