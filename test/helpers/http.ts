@@ -36,30 +36,27 @@ export function send(
   const request = protocol === 'https:' ? httpsRequest : httpRequest;
   const { headers, ca, agent = false } = options;
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: hostname, port, method, path, headers, ca, agent },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text,
-            json,
-            ms: performance.now() - started,
-          });
+    const req = request({ host: hostname, port, method, path, headers, ca, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text,
+          json,
+          ms: performance.now() - started,
         });
-      },
-    );
+      });
+    });
     req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
     req.end(options.body);

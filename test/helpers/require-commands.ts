@@ -9,7 +9,8 @@ export function requireCommands(context: Mocha.Context, commands: string[], suit
   const missing = commands.filter((command) => !installed(command));
   if (missing.length === 0) return;
   const message = `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} required by the ${suite}`;
-  if (process.env.CI === 'true' || process.env.REQUIRE_REDIS === '1') throw new Error(`${message} but missing`);
+  if (process.env.CI === 'true' || process.env.REQUIRE_REDIS === '1')
+    throw new Error(`${message} but missing`);
   console.warn(`\n  !!! ${message} and missing: SKIPPING them !!!\n`);
   context.skip();
 }
