@@ -6,7 +6,7 @@ import { type Stack, startStack } from '../../tools/stack/stack.js';
 import { requireCommands } from '../helpers/require-commands.js';
 
 /** What the end-to-end suites need from Debian; in CI a missing one fails rather than skips. */
-export const STACK_COMMANDS = ['openssl', 'redis-server', 'nginx', 'prometheus'];
+export const STACK_COMMANDS = ['openssl', 'redis-server', 'redis-cli', 'nginx', 'prometheus', 'curl'];
 
 // Shorter than the service's 2 s default, so a rolling restart of three replicas takes seconds, not tens.
 const SERVICE_ENV = { SHUTDOWN_DELAY_MS: '500', LOG_LEVEL: 'info' };
