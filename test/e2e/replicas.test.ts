@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import { pollUntil } from '../../tools/stack/poll.js';
 import type { Stack } from '../../tools/stack/stack.js';
 import { type RequestOptions, getMessage, postMessage, send } from '../helpers/http.js';
@@ -76,6 +77,7 @@ describe('e2e: three replicas behind nginx', () => {
     for (const message of messages)
       expect((await postMessage(stack.httpsUrl, message, tls)).status).to.equal(201);
     const victim = stack.replicas[1]!;
+    const logFrom = statSync(stack.nginxAccessLog).size;
 
     const load = new Load({ ...LOAD, ca }, readBack(messages));
     await pollUntil('some GETs before the kill', () => load.sent >= 300, 30_000);
@@ -85,10 +87,15 @@ describe('e2e: three replicas behind nginx', () => {
     await load.stop();
     await victim.start();
 
+    const retried = retriedRequests(logFrom);
+
     console.log(
-      `      replica kill: ${load.sent} GETs (${load.sent - sentAtKill} after the kill), ${load.failures.length} failed`,
+      `      replica kill: ${load.sent} GETs (${load.sent - sentAtKill} after the kill), ` +
+        `${load.failures.length} failed, ${retried} retried by nginx on another replica`,
     );
     expect(load.failures).to.deep.equal([]);
+    // The kill was felt: some GETs reached the dead replica and nginx sent them on.
+    expect(retried).to.be.at.least(1);
   });
 
   it('when all replicas are restarted one at a time (SIGTERM, exit, start, ready) under POST and GET load, then no request fails and every acknowledged message reads back', async function () {
@@ -104,6 +111,7 @@ describe('e2e: three replicas behind nginx', () => {
       return undefined;
     };
 
+    const logFrom = statSync(stack.nginxAccessLog).size;
     const load = new Load({ ...LOAD, ca }, postOrGet);
     const exits = [];
     for (const replica of stack.replicas) {
@@ -118,7 +126,8 @@ describe('e2e: three replicas behind nginx', () => {
     const unreadable = await readAll(acknowledged);
 
     console.log(
-      `      rolling restart: ${load.sent} requests, ${load.failures.length} failed; ` +
+      `      rolling restart: ${load.sent} requests, ${load.failures.length} failed, ` +
+        `${retriedRequests(logFrom)} retried by nginx on another replica; ` +
         `${acknowledged.length} acknowledged messages read back, ${unreadable.length} unreadable`,
     );
     expect(exits.map((exit) => exit?.code)).to.deep.equal([0, 0, 0]);
@@ -126,6 +135,31 @@ describe('e2e: three replicas behind nginx', () => {
     expect(acknowledged.length).to.be.above(100);
     expect(unreadable).to.deep.equal([]);
   });
+
+  it('when every replica is down, then nginx answers 502 itself, as JSON with Retry-After; and serves again once they are back', async function () {
+    this.timeout(60_000);
+
+    await Promise.all(stack.replicas.map((replica) => replica.stop('SIGKILL')));
+    const down = await send(stack.httpsUrl, 'GET', '/healthz', tls);
+    await Promise.all(stack.replicas.map((replica) => replica.start()));
+    let back = down;
+    await pollUntil('nginx to reach a replica again', async () => {
+      back = await send(stack.httpsUrl, 'GET', '/healthz', tls);
+      return back.status === 200;
+    });
+
+    expect(down.status).to.equal(502);
+    expect(down.headers['content-type']).to.equal('application/json');
+    expect(down.headers['retry-after']).to.equal('1');
+    expect(down.json).to.deep.equal({ err_msg: 'No API replica could answer; retry shortly' });
+    expect(back.json).to.deep.equal({ status: 'ok' });
+  });
+
+  /** Requests nginx logged since byte `from` of its access log that went to more than one replica. */
+  function retriedRequests(from: number): number {
+    const lines = readFileSync(stack.nginxAccessLog).subarray(from).toString('utf8').split('\n');
+    return lines.filter((line) => /upstream=\S+, /.test(line)).length;
+  }
 
   /** GETs every message through the proxy, a few at a time; answers those that did not come back exactly. */
   async function readAll(messages: string[]): Promise<string[]> {

@@ -22,7 +22,10 @@ export function useStack(context: Mocha.Context): Promise<Stack> {
   context.timeout(120_000);
   stack ??= (async () => {
     buildService();
-    return startStack({ serviceEnv: SERVICE_ENV });
+    const started = await startStack({ serviceEnv: SERVICE_ENV });
+    // Should mocha be interrupted before the root hook runs, no server of the stack outlives it.
+    process.once('exit', () => started.killNow());
+    return started;
   })();
   return stack;
 }

@@ -74,6 +74,8 @@ http {
     "" $request_id;
   }
 
+  # A replica that refused a connection is skipped for 2 s and then tried again: about the time the stack
+  # takes to restart one, so a restarted replica gets traffic again soon.
   upstream shaservice {
 ${upstreamPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`).join('\n')}
     # Idle HTTP/1.1 connections kept to the replicas; they keep theirs longer (KEEP_ALIVE_TIMEOUT_MS 65 s),

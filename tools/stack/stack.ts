@@ -37,6 +37,8 @@ export interface Stack {
   redis: RedisServer;
   replicas: Replica[];
   nginx: Child;
+  /** One line per request, with the replica(s) it went to: `upstream=127.0.0.1:A, 127.0.0.1:B` when retried. */
+  nginxAccessLog: string;
   prometheus: Child;
   /** Stops everything in order (proxy first, store last) and waits until every process has exited. */
   stop(): Promise<void>;
@@ -107,6 +109,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       redis,
       replicas,
       nginx,
+      nginxAccessLog: join(dir, 'nginx', 'access.log'),
       prometheus,
       async stop() {
         await stopAll();
