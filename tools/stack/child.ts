@@ -20,13 +20,20 @@ export interface ChildOptions {
 export class Child {
   readonly exited: Promise<Exit>;
   private exit: Exit | undefined;
+  private spawnError: Error | undefined;
 
   private constructor(
     readonly name: string,
     private readonly process: ChildProcess,
+    private readonly logFile: string | undefined,
   ) {
     this.exited = new Promise((resolve, reject) => {
-      process.once('error', reject);
+      process.once('error', (error) => {
+        // The program is missing or cannot run: there will be no 'exit' event.
+        this.spawnError = error;
+        this.exit = { code: null, signal: null };
+        reject(error);
+      });
       process.once('exit', (code, signal) => resolve((this.exit = { code, signal })));
     });
     // Rejections are read through `exited`; an unobserved one must not crash the launcher.
@@ -42,7 +49,7 @@ export class Child {
         stdio: ['ignore', log, log],
         detached: true,
       });
-      return new Child(name, process);
+      return new Child(name, process, options.logFile);
     } finally {
       if (typeof log === 'number') closeSync(log);
     }
@@ -54,6 +61,13 @@ export class Child {
 
   get running(): boolean {
     return this.exit === undefined && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** For start-up polls: throws, saying why and where the log is, once the process is no longer running. */
+  assertRunning(): void {
+    if (this.running) return;
+    const why = this.spawnError?.message ?? `exited (${this.process.exitCode ?? this.process.signalCode})`;
+    throw new Error(`${this.name}: ${why}${this.logFile ? `; see ${this.logFile}` : ''}`);
   }
 
   signal(signal: NodeJS.Signals): void {

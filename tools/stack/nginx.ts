@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { Certificates } from './certificates.js';
 import { Child } from './child.js';
 import { pollUntil } from './poll.js';
-import { acceptsConnections } from './probe.js';
 
 export interface NginxOptions {
   /** nginx's prefix: config, pid, logs and temp files all live here. */
@@ -58,7 +57,7 @@ export function nginxConfig(options: NginxOptions): string {
 ${process.getuid?.() === 0 ? 'user root;  # workers must read the keys in our private temp directory' : ''}
 worker_processes 1;
 pid ${join(dir, 'nginx.pid')};
-error_log ${join(dir, 'error.log')} warn;
+error_log ${join(dir, 'error.log')} warn;  # also where to look when nginx does not start
 events { worker_connections 1024; }
 
 http {
@@ -143,14 +142,29 @@ export async function startNginx(options: NginxOptions): Promise<Child> {
   const nginx = Child.spawn('nginx', 'nginx', ['-c', configFile, '-p', options.dir, '-g', 'daemon off;'], {
     logFile: join(options.dir, 'nginx.out'),
   });
+  // Our own redirect answering on the HTTP port shows it is this nginx that listens (nginx binds every port
+  // before it serves), not whatever else held a port.
   await pollUntil(
-    'nginx to accept connections',
+    'nginx to answer',
     async () => {
-      if (!nginx.running) throw new Error(`nginx exited; see ${join(options.dir, 'error.log')}`);
-      return acceptsConnections(options.httpsPort);
+      nginx.assertRunning();
+      return redirectsTo(options.httpPort, options.httpsPort);
     },
     10_000,
     25,
   );
   return nginx;
+}
+
+async function redirectsTo(httpPort: number, httpsPort: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${httpPort}/`, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(1_000),
+    });
+    await response.arrayBuffer();
+    return response.status === 308 && response.headers.get('location') === `https://127.0.0.1:${httpsPort}/`;
+  } catch {
+    return false;
+  }
 }

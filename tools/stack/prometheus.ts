@@ -42,7 +42,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Child
   await pollUntil(
     'Prometheus to be ready',
     async () => {
-      if (!prometheus.running) throw new Error(`prometheus exited; see ${join(dir, 'prometheus.log')}`);
+      prometheus.assertRunning();
       return (await statusOf(`http://127.0.0.1:${port}/-/ready`)) === 200;
     },
     20_000,

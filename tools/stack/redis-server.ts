@@ -51,10 +51,15 @@ export class RedisServer {
   async startProcess(): Promise<void> {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes'];
     const extra = this.options.extraArgs ?? [];
-    this.child = Child.spawn('redis', 'redis-server', [...args, '--dir', this.dir, ...extra], {
+    const child = Child.spawn('redis-server', 'redis-server', [...args, '--dir', this.dir, ...extra], {
       logFile: this.options.logFile,
     });
-    await pollUntil(`redis-server on port ${this.port} to answer PING`, () => this.pings(), 10_000, 25);
+    this.child = child;
+    const answers = async () => {
+      child.assertRunning();
+      return this.pings();
+    };
+    await pollUntil(`redis-server on port ${this.port} to answer PING`, answers, 10_000, 25);
   }
 
   /** Sends the signal and waits until the process has exited (SIGTERM: after writing its AOF). */

@@ -71,7 +71,7 @@ export class Replica {
     await pollUntil(
       `replica ${this.index} to be ready`,
       async () => {
-        if (!child.running) throw new Error(`replica ${this.index} exited while starting; see ${logFile}`);
+        child.assertRunning();
         return (await statusOf(`${this.url}/readyz`)) === 200;
       },
       20_000,
