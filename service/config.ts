@@ -1,4 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
+import { type ReadFile, type RedisConfig, redisConfig } from './config-redis.js';
+
+const HOST_PORT = '(\\[[0-9A-Fa-f:.]+\\]|[^\\s,:=\\[\\]]+):[0-9]{1,5}';
+const HOST_PORT_LIST = `^${HOST_PORT}(,${HOST_PORT})*$`;
 
 /**
  * Every setting the service reads, as a JSON schema over the environment. The schema is the one source for
@@ -27,9 +32,62 @@ export const configSchema = {
       description:
         '`redis://` or `rediss://` (TLS) URL, with password and db if needed. Unset: embedded store.',
     },
+    REDIS_SENTINELS: {
+      type: 'string',
+      pattern: HOST_PORT_LIST,
+      description: 'Sentinel topology: comma-separated `host:port` of the sentinels.',
+    },
+    REDIS_SENTINEL_MASTER: {
+      type: 'string',
+      description: 'Sentinel topology: the name of the master the sentinels watch.',
+    },
+    REDIS_SENTINEL_PASSWORD: {
+      type: 'string',
+      description: 'Sentinel topology: password of the sentinels themselves, if they have one.',
+    },
+    REDIS_CLUSTER_NODES: {
+      type: 'string',
+      pattern: HOST_PORT_LIST,
+      description: 'Cluster topology: comma-separated seed `host:port`; the rest is discovered.',
+    },
+    REDIS_CLUSTER_NAT_MAP: {
+      type: 'string',
+      pattern: `^${HOST_PORT}=${HOST_PORT}(,${HOST_PORT}=${HOST_PORT})*$`,
+      description:
+        'Cluster topology: `announced=reachable` address pairs, for nodes that announce addresses this process cannot reach.',
+    },
+    REDIS_USERNAME: {
+      type: 'string',
+      description: 'ACL user name (Redis 6+); unset means the default user.',
+    },
     REDIS_PASSWORD: {
       type: 'string',
       description: 'Redis password, kept out of the URL (for a Kubernetes Secret). Overrides the URL one.',
+    },
+    REDIS_PASSWORD_FILE: {
+      type: 'string',
+      description: 'File holding the Redis password (a mounted Secret); a trailing newline is ignored.',
+    },
+    REDIS_TLS: {
+      type: 'boolean',
+      default: false,
+      description: 'TLS to Sentinel or Cluster nodes (with `REDIS_URL`, use `rediss://` instead).',
+    },
+    REDIS_TLS_CA_FILE: {
+      type: 'string',
+      description: 'PEM file of the CA that signed the Redis certificates, when it is not a public one.',
+    },
+    REDIS_MIN_REPLICA_ACKS: {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description: 'A POST answers 201 only once this many replicas confirm the write (`WAIT`); else 503.',
+    },
+    REDIS_REPLICA_ACK_TIMEOUT_MS: {
+      type: 'integer',
+      minimum: 1,
+      default: 200,
+      description: 'How long a POST waits for those replica confirmations; below the command timeout.',
     },
     REDIS_KEY_PREFIX: {
       type: 'string',
@@ -98,15 +156,8 @@ export interface Config {
   port: number;
   host: string | undefined;
   metricsPort: number;
-  redis:
-    | {
-        url: string;
-        password: string | undefined;
-        keyPrefix: string;
-        commandTimeoutMs: number;
-        connectTimeoutMs: number;
-      }
-    | undefined;
+  /** Unset: the embedded store. */
+  redis: RedisConfig | undefined;
   cacheMaxBytes: number;
   maxBodyBytes: number;
   logLevel: string;
@@ -118,7 +169,7 @@ export interface Config {
 
 type Env = Record<string, string | undefined>;
 type SettingName = keyof typeof configSchema.properties;
-type Settings = Record<SettingName, string | number | undefined>;
+export type Settings = Record<SettingName, string | number | boolean | undefined>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -131,9 +182,12 @@ const validate = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true
   configSchema,
 );
 
-/** Reads and checks every setting; throws a ConfigError that lists all problems at once. */
-export function loadConfig(env: Env): Config {
-  const settings: Record<string, string | number> = {};
+/**
+ * Reads and checks every setting; throws a ConfigError that lists all problems at once. Files named by
+ * settings (secrets mounted by Kubernetes) are read here too, so a missing one stops start-up.
+ */
+export function loadConfig(env: Env, readFile: ReadFile = (path) => readFileSync(path, 'utf8')): Config {
+  const settings: Record<string, string | number | boolean> = {};
   for (const name of Object.keys(configSchema.properties)) {
     const value = env[name];
     // An empty variable is how shells and manifests say "unset".
@@ -144,7 +198,9 @@ export function loadConfig(env: Env): Config {
     problems.push(`PORT and METRICS_PORT must differ (both are ${settings.PORT})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return toConfig(settings as Settings);
+  const { redis, problems: redisProblems } = redisConfig(settings as Settings, readFile);
+  if (redisProblems.length > 0) throw new ConfigError(redisProblems);
+  return toConfig(settings as Settings, redis);
 }
 
 function describe(error: ErrorObject, env: Env): string {
@@ -159,23 +215,14 @@ function describe(error: ErrorObject, env: Env): string {
   return `${name} ${error.message} (got ${value})`;
 }
 
-function toConfig(s: Settings): Config {
+function toConfig(s: Settings, redis: RedisConfig | undefined): Config {
   const int = (name: SettingName) => s[name] as number;
   const str = (name: SettingName) => s[name] as string | undefined;
-  const url = str('REDIS_URL');
   return {
     port: int('PORT'),
     host: str('HOST') || undefined,
     metricsPort: int('METRICS_PORT'),
-    redis: url
-      ? {
-          url,
-          password: str('REDIS_PASSWORD'),
-          keyPrefix: str('REDIS_KEY_PREFIX') ?? '',
-          commandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS'),
-          connectTimeoutMs: int('REDIS_CONNECT_TIMEOUT_MS'),
-        }
-      : undefined,
+    redis,
     cacheMaxBytes: int('CACHE_MAX_BYTES'),
     maxBodyBytes: int('MAX_BODY_BYTES'),
     logLevel: str('LOG_LEVEL') ?? 'info',

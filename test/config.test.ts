@@ -32,11 +32,16 @@ describe('loadConfig', () => {
     const config = loadConfig({ REDIS_URL: 'rediss://:pw@redis.example:6380/2', REDIS_KEY_PREFIX: 'x:' });
 
     expect(config.redis).to.deep.equal({
-      url: 'rediss://:pw@redis.example:6380/2',
+      topology: { kind: 'standalone', url: 'rediss://:pw@redis.example:6380/2' },
+      username: undefined,
       password: undefined,
+      tls: true,
+      tlsCa: undefined,
       keyPrefix: 'x:',
       commandTimeoutMs: 500,
       connectTimeoutMs: 2000,
+      minReplicaAcks: 0,
+      replicaAckTimeoutMs: 200,
     });
   });
 
@@ -81,6 +86,116 @@ describe('loadConfig', () => {
     expect(problemsOf({ PORT: '9000', METRICS_PORT: '9000' })).to.deep.equal([
       'PORT and METRICS_PORT must differ (both are 9000)',
     ]);
+  });
+
+  describe('Redis topologies', () => {
+    it('when REDIS_SENTINELS is set, then the sentinels, master name and passwords are read', () => {
+      const config = loadConfig({
+        REDIS_SENTINELS: 'sentinel-0:26379,[::1]:26380',
+        REDIS_SENTINEL_MASTER: 'mymaster',
+        REDIS_SENTINEL_PASSWORD: 'spw',
+        REDIS_USERNAME: 'app',
+        REDIS_PASSWORD: 'pw',
+      });
+
+      expect(config.redis?.topology).to.deep.equal({
+        kind: 'sentinel',
+        sentinels: [
+          { host: 'sentinel-0', port: 26379 },
+          { host: '::1', port: 26380 },
+        ],
+        masterName: 'mymaster',
+        sentinelPassword: 'spw',
+      });
+      expect(config.redis).to.include({ username: 'app', password: 'pw', tls: false });
+    });
+
+    it('when REDIS_CLUSTER_NODES is set, then the seeds and the NAT map are read', () => {
+      const config = loadConfig({
+        REDIS_CLUSTER_NODES: '127.0.0.1:7000,127.0.0.1:7001',
+        REDIS_CLUSTER_NAT_MAP: '10.0.0.5:6379=127.0.0.1:7000',
+        REDIS_TLS: 'true',
+      });
+
+      expect(config.redis?.topology).to.deep.equal({
+        kind: 'cluster',
+        nodes: [
+          { host: '127.0.0.1', port: 7000 },
+          { host: '127.0.0.1', port: 7001 },
+        ],
+        natMap: { '10.0.0.5:6379': { host: '127.0.0.1', port: 7000 } },
+      });
+      expect(config.redis?.tls).to.equal(true);
+    });
+
+    it('when the password comes from a file, then it is read and its trailing newline dropped', () => {
+      const files: Record<string, string> = { '/run/secrets/redis': 's3cret\n', '/run/ca.pem': 'PEM' };
+      const readFile = (path: string) => files[path] ?? '';
+      const config = loadConfig(
+        {
+          REDIS_URL: 'redis://r:6379',
+          REDIS_PASSWORD_FILE: '/run/secrets/redis',
+          REDIS_TLS_CA_FILE: '/run/ca.pem',
+        },
+        readFile,
+      );
+
+      expect(config.redis).to.include({ password: 's3cret', tlsCa: 'PEM' });
+    });
+
+    for (const [what, env, problem] of [
+      [
+        'two topologies',
+        { REDIS_URL: 'redis://r', REDIS_CLUSTER_NODES: 'c:7000' },
+        /only one Redis topology: REDIS_URL and REDIS_CLUSTER_NODES/,
+      ],
+      ['sentinels without a master name', { REDIS_SENTINELS: 's:26379' }, /needs REDIS_SENTINEL_MASTER/],
+      [
+        'a sentinel master without sentinels',
+        { REDIS_URL: 'redis://r', REDIS_SENTINEL_MASTER: 'm' },
+        /REDIS_SENTINEL_MASTER has no effect without REDIS_SENTINELS/,
+      ],
+      [
+        'a NAT map without a cluster',
+        { REDIS_URL: 'redis://r', REDIS_CLUSTER_NAT_MAP: 'a:1=b:2' },
+        /REDIS_CLUSTER_NAT_MAP has no effect/,
+      ],
+      [
+        'a password and a password file',
+        { REDIS_URL: 'redis://r', REDIS_PASSWORD: 'a', REDIS_PASSWORD_FILE: '/f' },
+        /not both/,
+      ],
+      ['TLS with a redis:// URL', { REDIS_URL: 'redis://r', REDIS_TLS: 'true' }, /use a rediss:\/\/ URL/],
+      [
+        'an ack timeout above the command timeout',
+        { REDIS_URL: 'redis://r', REDIS_MIN_REPLICA_ACKS: '1', REDIS_REPLICA_ACK_TIMEOUT_MS: '900' },
+        /must be below REDIS_COMMAND_TIMEOUT_MS/,
+      ],
+      [
+        'replica acks with the embedded store',
+        { REDIS_MIN_REPLICA_ACKS: '1' },
+        /REDIS_MIN_REPLICA_ACKS: no effect without REDIS_URL/,
+      ],
+      [
+        'a malformed sentinel list',
+        { REDIS_SENTINELS: 's:26379,nope', REDIS_SENTINEL_MASTER: 'm' },
+        /REDIS_SENTINELS must match/,
+      ],
+    ] as const) {
+      it(`when given ${what}, then start-up stops saying so`, () => {
+        expect(problemsOf(env).join('\n')).to.match(problem);
+      });
+    }
+
+    it('when the password file cannot be read, then the problem names the file', () => {
+      const readFile = () => {
+        throw new Error('ENOENT: no such file');
+      };
+      expect(() => loadConfig({ REDIS_URL: 'redis://r', REDIS_PASSWORD_FILE: '/nope' }, readFile)).to.throw(
+        ConfigError,
+        'REDIS_PASSWORD_FILE /nope cannot be read: ENOENT',
+      );
+    });
   });
 
   it('when the error is printed, then it is one readable block listing the problems', () => {

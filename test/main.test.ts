@@ -3,7 +3,7 @@ import { Agent, type ClientRequest, type IncomingHttpHeaders, request } from 'no
 import { connect, type Socket } from 'node:net';
 import { getMessage, postJson, postMessage, send, type Reply } from './helpers/http.js';
 import { RedisServer } from '../tools/stack/redis-server.js';
-import { requireRedisServer } from './helpers/require-commands.js';
+import { requireRedisServer } from './helpers/require-command.js';
 import { pollUntil } from '../tools/stack/poll.js';
 import { ServiceProcess } from './helpers/service-process.js';
 import { expectedDigest } from './helpers/sha256.js';

@@ -1,13 +1,10 @@
-import { Redis, ReplyError } from 'ioredis';
+import { Cluster, type Redis, ReplyError } from 'ioredis';
 import type { Logger } from 'pino';
+import type { RedisConfig } from '../config-redis.js';
 import { type MessageStore, StoreUnavailableError } from './message-store.js';
+import { createRedisClient } from './redis-client.js';
 
-export interface RedisStoreOptions {
-  url: string;
-  password: string | undefined;
-  keyPrefix: string;
-  commandTimeoutMs: number;
-  connectTimeoutMs: number;
+export interface RedisStoreOptions extends RedisConfig {
   logger: Logger;
 }
 
@@ -26,35 +23,20 @@ const TRANSIENT_REPLIES = new Set([
   // acts; that is the store being unavailable, not a bug, so it must be 503 rather than 500.
   'OOM',
   'MISCONF',
+  // Cluster redirects, when ioredis could not follow them itself (see setAndWait).
+  'MOVED',
+  'ASK',
 ]);
 
-const MAX_RECONNECT_DELAY_MS = 2000;
-
-/** The only module that knows ioredis: maps the MessageStore contract onto Redis strings with SET NX. */
+/**
+ * The MessageStore on Redis: a message is a string at `<prefix><digest>`, written with SET NX so that
+ * nothing stored is ever replaced. With `minReplicaAcks` a write counts only once that many replicas
+ * confirm it (WAIT).
+ */
 export function createRedisStore(options: RedisStoreOptions): MessageStore {
-  const { logger } = options;
-  const client = new Redis(options.url, {
-    ...(options.password === undefined ? {} : { password: options.password }),
-    keyPrefix: options.keyPrefix,
-    // Fail fast: while disconnected a command errors at once instead of waiting in an unbounded queue,
-    // and a command on a connection that stalls gives up after the timeout.
-    enableOfflineQueue: false,
-    commandTimeout: options.commandTimeoutMs,
-    connectTimeout: options.connectTimeoutMs,
-    maxRetriesPerRequest: 0,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS),
-  });
-
-  // Log transitions, not every failed reconnect attempt, so an outage is a few lines rather than a flood.
-  let healthy = true;
-  client.on('ready', () => {
-    if (!healthy) logger.info('redis connection ready again');
-    healthy = true;
-  });
-  client.on('error', (error: Error) => {
-    if (healthy) logger.warn({ err: error }, 'redis connection failed; requests get 503 until it returns');
-    healthy = false;
-  });
+  const { logger, minReplicaAcks, replicaAckTimeoutMs } = options;
+  const client = createRedisClient(options);
+  logTransitions(client, logger);
 
   async function run<T>(command: () => Promise<T>): Promise<T> {
     try {
@@ -64,25 +46,82 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     }
   }
 
+  async function setAndWait(digest: string, message: string): Promise<void> {
+    // One pipeline, so WAIT runs on the connection that wrote, right after the write; a WAIT sent after a
+    // reconnect would see no writes of its own and confirm nothing.
+    const replies = await client
+      .pipeline()
+      .set(digest, message, 'NX')
+      .wait(minReplicaAcks, replicaAckTimeoutMs)
+      .exec();
+    for (const [error] of replies ?? []) {
+      if (!error) continue;
+      // ioredis follows a redirect inside a pipeline only when every command in it was redirected, and
+      // WAIT (keyless) never is; so the write is answered 503 and the slot map refreshed for the retry.
+      if (client instanceof Cluster && /^(MOVED|ASK) /.test(error.message)) client.refreshSlotsCache();
+      throw error;
+    }
+    const acknowledged = Number(replies?.[1]?.[1] ?? 0);
+    if (acknowledged < minReplicaAcks) {
+      throw new StoreUnavailableError(
+        `only ${acknowledged} of ${minReplicaAcks} replicas confirmed the write within ${replicaAckTimeoutMs} ms`,
+      );
+    }
+  }
+
   return {
     get: (digest) => run(() => client.get(digest)),
     async put(digest, message) {
-      await run(() => client.set(digest, message, 'NX'));
+      if (minReplicaAcks > 0) await run(() => setAndWait(digest, message));
+      else await run(() => client.set(digest, message, 'NX'));
     },
-    async ping() {
-      await run(() => client.ping());
-    },
+    ping: () => run(() => assertWritable(client, minReplicaAcks)),
     async close() {
-      try {
-        await client.quit();
-      } catch {
-        client.disconnect();
-      }
+      await client.quit().catch(() => undefined);
+      // quit() leaves the Sentinel failover detector's own connections open; disconnect() closes them too.
+      client.disconnect();
     },
   };
 }
 
+/**
+ * Readiness means writes can succeed now: a cluster with every slot served, or a primary (not a replica
+ * left behind by a failover) with enough replicas connected for the acknowledgement setting.
+ */
+async function assertWritable(client: Redis | Cluster, minReplicaAcks: number): Promise<void> {
+  if (client instanceof Cluster) {
+    const info = String(await client.cluster('INFO'));
+    if (!/cluster_state:ok/.test(info))
+      throw new StoreUnavailableError('Redis Cluster is not serving every slot');
+    return;
+  }
+  const [role, , replicas] = (await client.role()) as [string, number, unknown[]?];
+  if (role !== 'master') throw new StoreUnavailableError(`Redis is a ${role}, not a primary`);
+  if ((replicas?.length ?? 0) < minReplicaAcks) {
+    throw new StoreUnavailableError(
+      `Redis has ${replicas?.length ?? 0} replicas connected, ${minReplicaAcks} needed`,
+    );
+  }
+}
+
+/** Logs transitions, not every failed reconnect attempt, so an outage is a few lines rather than a flood. */
+function logTransitions(client: Redis | Cluster, logger: Logger): void {
+  // Each node connection of a cluster reports its own errors too; the cluster's own events below already
+  // cover them, and without a listener ioredis prints every failed reconnect to stderr.
+  if (client instanceof Cluster) client.on('+node', (node: Redis) => node.on('error', () => undefined));
+  let healthy = true;
+  client.on('ready', () => {
+    if (!healthy) logger.info('redis connection ready again');
+    healthy = true;
+  });
+  client.on('error', (error: Error) => {
+    if (healthy) logger.warn({ err: error }, 'redis connection failed; requests get 503 until it returns');
+    healthy = false;
+  });
+}
+
 function translate(error: unknown): unknown {
+  if (error instanceof StoreUnavailableError) return error;
   if (error instanceof ReplyError) {
     const code = String((error as Error).message).split(' ', 1)[0] ?? '';
     if (!TRANSIENT_REPLIES.has(code)) return error;

@@ -6,14 +6,13 @@ import { pollUntil } from '../../tools/stack/poll.js';
 import { acceptsConnections } from '../../tools/stack/probe.js';
 import { ROOT } from '../../tools/stack/replica.js';
 import { send } from '../helpers/http.js';
-import { requireCommands } from '../helpers/require-commands.js';
-import { STACK_COMMANDS, buildService } from './stack-fixture.js';
+import { buildService, requireStackCommands } from './stack-fixture.js';
 
 describe('e2e: npm run stack (the command users run)', () => {
   let cli: ChildProcess | undefined;
 
   before(function () {
-    requireCommands(this, STACK_COMMANDS, 'end-to-end tests');
+    requireStackCommands(this);
     this.timeout(60_000);
     buildService();
   });

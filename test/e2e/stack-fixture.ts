@@ -3,10 +3,22 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../tools/stack/replica.js';
 import { type Stack, startStack } from '../../tools/stack/stack.js';
-import { requireCommands } from '../helpers/require-commands.js';
+import { requireCommand } from '../helpers/require-command.js';
 
-/** What the end-to-end suites need from Debian; in CI a missing one fails rather than skips. */
-export const STACK_COMMANDS = ['openssl', 'redis-server', 'redis-cli', 'nginx', 'prometheus', 'curl'];
+// What the end-to-end suites need from Debian, each with arguments it answers with exit 0.
+const STACK_COMMANDS: [string, string[]][] = [
+  ['openssl', ['version']],
+  ['redis-server', ['--version']],
+  ['redis-cli', ['--version']],
+  ['nginx', ['-v']],
+  ['prometheus', ['--version']],
+  ['curl', ['--version']],
+];
+
+/** In `before` of the end-to-end suites: in CI a missing program fails rather than skips. */
+export function requireStackCommands(context: Mocha.Context): void {
+  for (const [command, args] of STACK_COMMANDS) requireCommand(context, command, args);
+}
 
 // Shorter than the service's 2 s default, so a rolling restart of three replicas takes seconds, not tens.
 const SERVICE_ENV = { SHUTDOWN_DELAY_MS: '500', LOG_LEVEL: 'info' };
@@ -18,7 +30,7 @@ let stack: Promise<Stack> | undefined;
  * `dist/`, so the service is compiled first) and stopped once by the root hook below.
  */
 export function useStack(context: Mocha.Context): Promise<Stack> {
-  requireCommands(context, STACK_COMMANDS, 'end-to-end tests');
+  requireStackCommands(context);
   context.timeout(120_000);
   stack ??= (async () => {
     buildService();

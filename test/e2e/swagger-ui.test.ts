@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { ROOT } from '../../tools/stack/replica.js';
 import type { Stack } from '../../tools/stack/stack.js';
-import { requireCommands } from '../helpers/require-commands.js';
+import { requireCommand } from '../helpers/require-command.js';
 import { expectedDigest } from '../helpers/sha256.js';
 import { useStack } from './stack-fixture.js';
 
@@ -16,7 +16,7 @@ describe('e2e: Swagger UI in headless Chromium, through nginx', () => {
   let browser: Browser;
 
   before(async function () {
-    requireCommands(this, [CHROMIUM], 'Swagger UI test');
+    requireCommand(this, CHROMIUM);
     stack = await useStack(this);
     browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -5,7 +5,7 @@ import { createRedisStore } from '../../service/store/redis-store.js';
 import { type TestApp, startApp } from './app.js';
 import { type Reply, send } from './http.js';
 import { pollUntil } from '../../tools/stack/poll.js';
-import type { RedisServer } from '../../tools/stack/redis-server.js';
+import { RedisServer } from '../../tools/stack/redis-server.js';
 
 const READY_WITHIN_MS = 10_000;
 
@@ -14,11 +14,24 @@ export function uniquePrefix(): string {
   return `test-${randomUUID()}:`;
 }
 
-/** The real app on a real Redis store built from env-style settings, as main.ts builds it, once ready. */
-export async function startRedisApp(server: RedisServer, env: Record<string, string> = {}): Promise<TestApp> {
-  const settings = { REDIS_URL: server.url, REDIS_KEY_PREFIX: uniquePrefix(), ...env };
+/**
+ * The real app on a real Redis store built from env-style settings, as main.ts builds it, once ready.
+ * `target` is a standalone server, or the topology settings of a Sentinel group or a Cluster.
+ */
+export async function startRedisApp(
+  target: RedisServer | Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
+  const topology = target instanceof RedisServer ? { REDIS_URL: target.url } : target;
+  // A generous command timeout unless a test sets its own: a loaded CI machine must not turn slow into 503.
+  const settings = {
+    ...topology,
+    REDIS_KEY_PREFIX: uniquePrefix(),
+    REDIS_COMMAND_TIMEOUT_MS: '2000',
+    ...env,
+  };
   const redis = loadConfig(settings).redis;
-  if (!redis) throw new Error('REDIS_URL did not configure a Redis store');
+  if (!redis) throw new Error('the settings configure no Redis');
   const store = createRedisStore({ ...redis, logger: createLogger('silent') });
   const app = await startApp({ store, env: settings });
   // The client connects in the background; until then readiness (rightly) answers 503.

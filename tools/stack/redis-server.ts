@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import getPort from 'get-port';
 import { Child } from './child.js';
 import { pollUntil } from './poll.js';
 
+/** Where a server lives; every field has a default. */
 export interface RedisServerOptions {
   /** Default: a free loopback port. */
   port?: number;
@@ -14,12 +15,15 @@ export interface RedisServerOptions {
   dir?: string;
   /** stdout and stderr of redis-server; default: discarded. */
   logFile?: string;
+  /** More redis-server arguments: `--replicaof`, cluster settings, ... */
   extraArgs?: string[];
 }
 
+type Argv = (port: number, dir: string) => string[];
+
 /**
- * A real redis-server of our own, on a loopback port, with AOF on. Tests and the stack kill, pause and
- * restart it; it never touches the machine's shared Redis on 6379.
+ * A real redis-server of our own, on a loopback port. Tests and the stack kill, pause and restart it; it
+ * never touches the machine's shared Redis on 6379.
  */
 export class RedisServer {
   private child: Child | undefined;
@@ -28,13 +32,66 @@ export class RedisServer {
     readonly port: number,
     readonly dir: string,
     private readonly ownsDir: boolean,
-    private readonly options: RedisServerOptions,
+    private readonly argv: Argv,
+    private readonly logFile: string | undefined,
   ) {}
 
-  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
+  /** A data node with AOF; extra arguments (or `extraArgs`) make it a replica or a cluster node. */
+  static async start(options: RedisServerOptions | string[] = {}): Promise<RedisServer> {
+    const settings = Array.isArray(options) ? { extraArgs: options } : options;
+    const argv: Argv = (port, dir) => [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir],
+      ...(settings.extraArgs ?? []),
+    ];
+    return RedisServer.launch(argv, settings);
+  }
+
+  /** A sentinel watching `masterName` at `primaryPort`, quick to declare it down (tests want failovers fast). */
+  static async startSentinel(
+    masterName: string,
+    primaryPort: number,
+    downAfterMs = 1000,
+  ): Promise<RedisServer> {
+    const argv: Argv = (port, dir) => {
+      // Sentinel rewrites its configuration file, so it gets one of its own in its directory.
+      const conf = join(dir, 'sentinel.conf');
+      writeFileSync(
+        conf,
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor ${masterName} 127.0.0.1 ${primaryPort} 2`,
+          `sentinel down-after-milliseconds ${masterName} ${downAfterMs}`,
+          `sentinel failover-timeout ${masterName} ${downAfterMs * 5}`,
+          `sentinel parallel-syncs ${masterName} 1`,
+        ].join('\n'),
+      );
+      return [conf, '--sentinel'];
+    };
+    return RedisServer.launch(argv);
+  }
+
+  /**
+   * Starts redis-server from a config file's text (e.g. one a Helm chart renders), made for the chosen port;
+   * only the port, bind address and data directory are set by the test on top of it.
+   */
+  static async startWithConfig(
+    configFor: (port: number, dir: string) => string,
+    extraArgs: string[] = [],
+  ): Promise<RedisServer> {
+    const argv: Argv = (port, dir) => {
+      const conf = join(dir, 'redis.conf');
+      writeFileSync(conf, configFor(port, dir));
+      return [conf, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...extraArgs];
+    };
+    return RedisServer.launch(argv);
+  }
+
+  private static async launch(argv: Argv, options: RedisServerOptions = {}): Promise<RedisServer> {
     const port = options.port ?? (await getPort({ host: '127.0.0.1' }));
     const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'shaservice-redis-'));
-    const server = new RedisServer(port, dir, options.dir === undefined, options);
+    const server = new RedisServer(port, dir, options.dir === undefined, argv, options.logFile);
     await server.startProcess();
     return server;
   }
@@ -43,16 +100,18 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
   get running(): boolean {
     return this.child?.running ?? false;
   }
 
-  /** Starts redis-server again on the same port and directory, so it reloads its AOF. */
+  /** Starts the process again on the same port and directory (a data node reloads its AOF). */
   async startProcess(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes'];
-    const extra = this.options.extraArgs ?? [];
-    const child = Child.spawn('redis-server', 'redis-server', [...args, '--dir', this.dir, ...extra], {
-      logFile: this.options.logFile,
+    const child = Child.spawn('redis-server', 'redis-server', this.argv(this.port, this.dir), {
+      logFile: this.logFile,
     });
     this.child = child;
     const answers = async () => {
@@ -102,7 +161,8 @@ export class RedisServer {
       socket.once('connect', () => socket.write('PING\r\n'));
       socket.once('data', (data) => {
         socket.destroy();
-        resolve(data.toString().startsWith('+PONG'));
+        // NOAUTH is an answer too: a server with a password is up, it just wants AUTH first.
+        resolve(/^(\+PONG|-NOAUTH)/.test(data.toString()));
       });
       socket.once('error', () => resolve(false));
       socket.once('close', () => resolve(false));

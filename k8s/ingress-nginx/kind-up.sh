@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# One command from nothing to a kind cluster ready for `skaffold dev -p kind`: the cluster (ports 80/443 on
+# the host), the ingress-nginx controller, ready, and the TLS secret for HOST.
+# Usage: kind-up.sh [HOST]   (npm run kind:up)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+host=${1:-shaservice.test}
+
+if ! kind get clusters | grep -qx shaservice; then
+  kind create cluster --config "$here/kind-cluster.yaml"
+fi
+kubectl config use-context kind-shaservice
+
+helm upgrade --install ingress-nginx ingress-nginx \
+  --repo https://kubernetes.github.io/ingress-nginx \
+  --namespace ingress-nginx --create-namespace \
+  --values "$here/values-kind.yaml" --wait --timeout 5m
+kubectl wait --namespace ingress-nginx --for=condition=ready pod \
+  --selector=app.kubernetes.io/component=controller --timeout=180s
+
+"$here/make-tls-secret.sh" "$host" shaservice-tls default
+echo "Ready: skaffold dev -p kind, then curl --cacert $here/.tls/$host.crt --resolve $host:443:127.0.0.1 https://$host/healthz"

@@ -1,0 +1,151 @@
+import type { Settings } from './config.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** The three ways to reach Redis; exactly one may be configured. */
+export type RedisTopology =
+  | { kind: 'standalone'; url: string }
+  | { kind: 'sentinel'; sentinels: HostPort[]; masterName: string; sentinelPassword: string | undefined }
+  | { kind: 'cluster'; nodes: HostPort[]; natMap: Record<string, HostPort> };
+
+export interface RedisConfig {
+  topology: RedisTopology;
+  username: string | undefined;
+  password: string | undefined;
+  tls: boolean;
+  /** PEM text of a private CA, read from REDIS_TLS_CA_FILE. */
+  tlsCa: string | undefined;
+  keyPrefix: string;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+  minReplicaAcks: number;
+  replicaAckTimeoutMs: number;
+}
+
+export type ReadFile = (path: string) => string;
+
+const TOPOLOGY_SETTINGS = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const;
+
+/**
+ * Derives the Redis connection from already type-checked settings, and lists what does not fit together
+ * (two topologies, a Sentinel without its master name, an unreadable secret file, ...).
+ */
+export function redisConfig(s: Settings, readFile: ReadFile): { redis?: RedisConfig; problems: string[] } {
+  const problems: string[] = [];
+  const str = (name: keyof Settings) => s[name] as string | undefined;
+  const int = (name: keyof Settings) => s[name] as number;
+  const chosen = TOPOLOGY_SETTINGS.filter((name) => str(name) !== undefined);
+
+  if (chosen.length > 1) {
+    problems.push(`Set only one Redis topology: ${chosen.join(' and ')} are both set`);
+  }
+  if (str('REDIS_SENTINELS') !== undefined && str('REDIS_SENTINEL_MASTER') === undefined) {
+    problems.push('REDIS_SENTINELS needs REDIS_SENTINEL_MASTER, the name of the master the sentinels watch');
+  }
+  if (str('REDIS_PASSWORD') !== undefined && str('REDIS_PASSWORD_FILE') !== undefined) {
+    problems.push('Set REDIS_PASSWORD or REDIS_PASSWORD_FILE, not both');
+  }
+  if (s.REDIS_TLS === true && str('REDIS_URL')?.startsWith('redis://')) {
+    problems.push('REDIS_TLS is set but REDIS_URL is redis://; use a rediss:// URL for TLS');
+  }
+  const acks = int('REDIS_MIN_REPLICA_ACKS');
+  if (acks > 0 && int('REDIS_REPLICA_ACK_TIMEOUT_MS') >= int('REDIS_COMMAND_TIMEOUT_MS')) {
+    problems.push(
+      `REDIS_REPLICA_ACK_TIMEOUT_MS (${s.REDIS_REPLICA_ACK_TIMEOUT_MS}) must be below ` +
+        `REDIS_COMMAND_TIMEOUT_MS (${s.REDIS_COMMAND_TIMEOUT_MS}), or every acknowledged write would time out`,
+    );
+  }
+  if (chosen.length === 0) {
+    const stray = Object.keys(s).filter((name) => name.startsWith('REDIS_') && isRedisOnly(name, s));
+    if (stray.length > 0) {
+      problems.push(
+        `${stray.join(', ')}: no effect without REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES`,
+      );
+    }
+  } else {
+    requireWith(s, 'REDIS_SENTINELS', ['REDIS_SENTINEL_MASTER', 'REDIS_SENTINEL_PASSWORD'], problems);
+    requireWith(s, 'REDIS_CLUSTER_NODES', ['REDIS_CLUSTER_NAT_MAP'], problems);
+  }
+
+  // Secret files usually end with a newline that is not part of the password.
+  const fromFile = readSecret('REDIS_PASSWORD_FILE', str('REDIS_PASSWORD_FILE'), readFile, problems);
+  const password = str('REDIS_PASSWORD') ?? fromFile?.replace(/\r?\n$/, '');
+  const tlsCa = readSecret('REDIS_TLS_CA_FILE', str('REDIS_TLS_CA_FILE'), readFile, problems);
+  if (problems.length > 0 || chosen.length === 0) return { problems };
+
+  return {
+    problems,
+    redis: {
+      topology: topology(s),
+      username: str('REDIS_USERNAME'),
+      password,
+      tls: s.REDIS_TLS === true || str('REDIS_URL')?.startsWith('rediss://') === true,
+      tlsCa,
+      keyPrefix: str('REDIS_KEY_PREFIX') ?? '',
+      commandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS'),
+      connectTimeoutMs: int('REDIS_CONNECT_TIMEOUT_MS'),
+      minReplicaAcks: acks,
+      replicaAckTimeoutMs: int('REDIS_REPLICA_ACK_TIMEOUT_MS'),
+    },
+  };
+}
+
+function topology(s: Settings): RedisTopology {
+  if (s.REDIS_URL !== undefined) return { kind: 'standalone', url: s.REDIS_URL as string };
+  if (s.REDIS_SENTINELS !== undefined) {
+    return {
+      kind: 'sentinel',
+      sentinels: hostPorts(s.REDIS_SENTINELS as string),
+      masterName: s.REDIS_SENTINEL_MASTER as string,
+      sentinelPassword: s.REDIS_SENTINEL_PASSWORD as string | undefined,
+    };
+  }
+  const pairs = ((s.REDIS_CLUSTER_NAT_MAP as string | undefined) ?? '').split(',').filter(Boolean);
+  return {
+    kind: 'cluster',
+    nodes: hostPorts(s.REDIS_CLUSTER_NODES as string),
+    natMap: Object.fromEntries(
+      pairs.map((pair) => pair.split('=') as [string, string]).map(([from, to]) => [from, hostPort(to)]),
+    ),
+  };
+}
+
+function hostPorts(list: string): HostPort[] {
+  return list.split(',').map(hostPort);
+}
+
+function hostPort(text: string): HostPort {
+  const at = text.lastIndexOf(':');
+  return { host: text.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(text.slice(at + 1)) };
+}
+
+/** Settings that only mean something once a topology is chosen (those with defaults always have a value). */
+function isRedisOnly(name: string, s: Settings): boolean {
+  if (name === 'REDIS_MIN_REPLICA_ACKS') return (s.REDIS_MIN_REPLICA_ACKS as number) > 0;
+  if (name === 'REDIS_TLS') return s.REDIS_TLS === true;
+  return ![
+    'REDIS_KEY_PREFIX',
+    'REDIS_COMMAND_TIMEOUT_MS',
+    'REDIS_CONNECT_TIMEOUT_MS',
+    'REDIS_REPLICA_ACK_TIMEOUT_MS',
+  ].includes(name);
+}
+
+function requireWith(s: Settings, base: keyof Settings, dependents: (keyof Settings)[], problems: string[]) {
+  if (s[base] !== undefined) return;
+  for (const name of dependents)
+    if (s[name] !== undefined) problems.push(`${name} has no effect without ${base}`);
+}
+
+function readSecret(name: string, path: string | undefined, readFile: ReadFile, problems: string[]) {
+  if (path === undefined) return undefined;
+  try {
+    return readFile(path);
+  } catch (error) {
+    problems.push(`${name} ${path} cannot be read: ${(error as Error).message}`);
+    return undefined;
+  }
+}

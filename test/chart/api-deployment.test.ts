@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { renderChart, requireRenderer } from '../helpers/chart.js';
+
+describe('chart: the API Deployment', () => {
+  before(function () {
+    requireRenderer(this);
+  });
+
+  const defaults = () => renderChart({ values: ['ci/default-values.yaml'] });
+  const apiContainer = (rendered = defaults()) => rendered.one('Deployment').spec.template.spec.containers[0];
+
+  it('when rendered with defaults, then two replicas roll with maxUnavailable 0', () => {
+    const { spec } = defaults().one('Deployment');
+
+    expect(spec.replicas).to.equal(2);
+    expect(spec.strategy.rollingUpdate.maxUnavailable).to.equal(0);
+  });
+
+  it('when rendered with defaults, then the image is <repository>:<appVersion>', () => {
+    expect(apiContainer().image).to.equal('shaservice:0.1.0');
+    const tagged = renderChart({ set: { 'image.repository': 'reg/shaservice', 'image.tag': 'abc123' } });
+    expect(apiContainer(tagged).image).to.equal('reg/shaservice:abc123');
+  });
+
+  it('when rendered with defaults, then startup and liveness probe /healthz and readiness probes /readyz', () => {
+    const container = apiContainer();
+
+    expect(container.startupProbe.httpGet).to.deep.equal({ path: '/healthz', port: 'http' });
+    expect(container.livenessProbe.httpGet).to.deep.equal({ path: '/healthz', port: 'http' });
+    expect(container.readinessProbe.httpGet).to.deep.equal({ path: '/readyz', port: 'http' });
+  });
+
+  it('when rendered with defaults, then preStop outlasts a readiness period and the grace period outlasts the whole shutdown', () => {
+    const rendered = defaults();
+    const pod = rendered.one('Deployment').spec.template.spec;
+    const container = pod.containers[0];
+    const settings = rendered.one('ConfigMap', 'shaservice').data;
+
+    const preStopSeconds = Number(container.lifecycle.preStop.exec.command[1]);
+    const shutdownSeconds =
+      (Number(settings.SHUTDOWN_DELAY_MS) + Number(settings.SHUTDOWN_TIMEOUT_MS)) / 1000;
+    expect(container.lifecycle.preStop.exec.command[0]).to.equal('sleep');
+    expect(preStopSeconds).to.be.greaterThan(container.readinessProbe.periodSeconds);
+    expect(pod.terminationGracePeriodSeconds).to.be.greaterThan(preStopSeconds + shutdownSeconds);
+  });
+
+  it('when rendered with defaults, then pod and container run hardened with no service account token', () => {
+    const pod = defaults().one('Deployment').spec.template.spec;
+    const container = pod.containers[0];
+
+    expect(pod.automountServiceAccountToken).to.equal(false);
+    expect(pod.securityContext).to.include({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(pod.securityContext.seccompProfile).to.deep.equal({ type: 'RuntimeDefault' });
+    expect(container.securityContext).to.deep.include({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(container.resources.requests).to.have.keys('cpu', 'memory');
+    expect(container.resources.limits).to.have.key('memory');
+  });
+
+  it('when rendered with defaults, then pods spread over nodes by their own selector labels', () => {
+    const { spec } = defaults().one('Deployment');
+    const [byNode] = spec.template.spec.topologySpreadConstraints;
+
+    expect(byNode.topologyKey).to.equal('kubernetes.io/hostname');
+    expect(byNode.labelSelector.matchLabels).to.deep.equal(spec.selector.matchLabels);
+  });
+
+  it('when rendered with defaults, then settings come from the ConfigMap and the Redis password from a Secret', () => {
+    const rendered = defaults();
+    const container = apiContainer(rendered);
+
+    expect(container.envFrom).to.deep.equal([{ configMapRef: { name: 'shaservice' } }]);
+    expect(container.env).to.deep.equal([
+      {
+        name: 'REDIS_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'shaservice-redis', key: 'redis-password' } },
+      },
+    ]);
+    expect(rendered.one('Secret', 'shaservice-redis').data['redis-password']).to.match(
+      /^[A-Za-z0-9+/]{40,}=*$/,
+    );
+    expect(rendered.one('ConfigMap', 'shaservice').data).to.include({
+      REDIS_URL: 'redis://shaservice-redis:6379',
+      MAX_BODY_BYTES: '1048576',
+      CACHE_MAX_BYTES: '67108864',
+    });
+  });
+
+  it('when a setting changes, then the config checksum changes (pods roll) and it is unchanged otherwise', () => {
+    const checksum = (set = {}) =>
+      renderChart({ set }).one('Deployment').spec.template.metadata.annotations['checksum/config'];
+
+    expect(checksum()).to.equal(checksum());
+    expect(checksum({ 'config.logLevel': 'debug' })).not.to.equal(checksum());
+  });
+
+  it('when rendered with defaults, then the pods carry Prometheus scrape annotations for the metrics port', () => {
+    const annotations = defaults().one('Deployment').spec.template.metadata.annotations;
+
+    expect(annotations).to.include({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '9464',
+      'prometheus.io/path': '/metrics',
+    });
+  });
+
+  it('when rendered with defaults, then the Service has http and metrics ports and selects API pods only', () => {
+    const rendered = defaults();
+    const service = rendered.one('Service', 'shaservice');
+
+    expect(service.spec.ports.map((p: { name: string; port: number }) => [p.name, p.port])).to.deep.equal([
+      ['http', 80],
+      ['metrics', 9464],
+    ]);
+    expect(service.spec.selector).to.deep.equal(rendered.one('Deployment').spec.selector.matchLabels);
+    expect(service.spec.selector['app.kubernetes.io/component']).to.equal('api');
+  });
+});

@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import {
+  ciValuesFiles,
+  lintChart,
+  renderChart,
+  renderNotes,
+  rendererName,
+  requireRenderer,
+} from '../helpers/chart.js';
+import { schemaProblems } from '../helpers/k8s-schemas.js';
+
+describe('chart rendering (helm template, or the Go + Sprig renderer without helm)', () => {
+  before(function () {
+    requireRenderer(this);
+  });
+
+  it('when the ci values sets are listed, then all eight required sets are there', () => {
+    expect(ciValuesFiles()).to.include.members([
+      'ci/default-values.yaml',
+      'ci/ingress-tls-values.yaml',
+      'ci/gateway-api-values.yaml',
+      'ci/hpa-values.yaml',
+      'ci/monitoring-values.yaml',
+      'ci/external-redis-values.yaml',
+      'ci/networkpolicy-values.yaml',
+      'ci/persistence-off-values.yaml',
+    ]);
+  });
+
+  for (const file of ciValuesFiles()) {
+    it(`when rendered with ${file}, then every document is valid against its Kubernetes schema`, () => {
+      const { manifests } = renderChart({ values: [file] });
+
+      expect(manifests.length).to.be.greaterThan(5);
+      for (const manifest of manifests) {
+        const where = `${manifest.kind} ${manifest.metadata.name} (${manifest.source})`;
+        expect(schemaProblems(manifest), where).to.deep.equal([]);
+        expect(manifest.metadata.labels?.['app.kubernetes.io/instance'], where).to.equal('shaservice');
+      }
+    });
+  }
+
+  it('when rendered with every ci values set, then no two objects of one kind share a name', () => {
+    for (const file of ciValuesFiles()) {
+      const names = renderChart({ values: [file] }).manifests.map((m) => `${m.kind}/${m.metadata.name}`);
+      expect(new Set(names).size, file).to.equal(names.length);
+    }
+  });
+
+  it('when the release name is long, then every name is cut to 63 characters without a trailing dash', () => {
+    const release = 'a-release-name-that-is-far-too-long-for-a-kubernetes-dns-label-x';
+    const { manifests } = renderChart({ release });
+
+    for (const manifest of manifests) {
+      expect(manifest.metadata.name.length, manifest.metadata.name).to.be.at.most(63);
+      expect(manifest.metadata.name).not.to.match(/-$/);
+    }
+  });
+
+  it('when a schema-valid value breaks a template rule, then rendering fails with the chart message', () => {
+    const render = () => renderChart({ set: { terminationGracePeriodSeconds: 12 } });
+
+    expect(render).to.throw(/terminationGracePeriodSeconds \(12 s\) must exceed/);
+  });
+
+  it('when both the Ingress and the HTTPRoute are enabled, then rendering fails and says to pick one', () => {
+    const render = () => renderChart({ set: { 'ingress.enabled': true, 'httpRoute.enabled': true } });
+
+    expect(render).to.throw(/alternatives: enable one of them/);
+  });
+
+  it('when the external Redis has no URL, then rendering fails naming externalRedis.url', () => {
+    expect(() => renderChart({ set: { 'redis.enabled': false } })).to.throw(/externalRedis.url is required/);
+  });
+
+  it('when installed without an ingress, then NOTES.txt gives the port-forward line', () => {
+    const notes = renderNotes();
+
+    expect(notes).to.include('kubectl --namespace default port-forward service/shaservice 8080:80');
+    expect(notes).to.include('helm test shaservice');
+  });
+
+  it('when installed with the ingress and TLS, then NOTES.txt gives the https URL', () => {
+    const notes = renderNotes({ values: ['ci/ingress-tls-values.yaml'] });
+
+    expect(notes).to.include('https://shaservice.example.test/');
+    expect(notes).not.to.include('port-forward');
+  });
+
+  if (rendererName() === 'helm') {
+    it('when linted strictly with every ci values set, then helm lint passes', () => {
+      for (const file of ciValuesFiles()) expect(lintChart([file]), file).to.match(/0 chart\(s\) failed/);
+    });
+  }
+});

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import { CHART_DIR, ciValuesFiles } from '../helpers/chart.js';
+
+type Values = Record<string, unknown>;
+
+const readYaml = (file: string) => (parse(readFileSync(join(CHART_DIR, file), 'utf8')) ?? {}) as Values;
+const schema = JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8')) as object;
+const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(schema);
+
+/** Helm checks the merged values (defaults, then overrides), so the test does too. */
+function merged(overrides: Values, into: Values = readYaml('values.yaml')): Values {
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = into[key];
+    const bothObjects = [current, value].every((v) => v && typeof v === 'object' && !Array.isArray(v));
+    into[key] = bothObjects ? merged(value as Values, current as Values) : value;
+  }
+  return into;
+}
+
+function problems(values: Values): string[] {
+  return validate(values) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+}
+
+describe('chart values.schema.json', () => {
+  it('when values.yaml is checked, then it is valid', () => {
+    expect(problems(readYaml('values.yaml'))).to.deep.equal([]);
+  });
+
+  for (const file of ciValuesFiles()) {
+    it(`when ${file} is merged over the defaults, then it is valid`, () => {
+      expect(problems(merged(readYaml(file)))).to.deep.equal([]);
+    });
+  }
+
+  const bad: [string, Values, RegExp][] = [
+    ['replicaCount is a string', { replicaCount: 'two' }, /\/replicaCount must be integer/],
+    ['an unknown top-level key', { replicas: 3 }, /must NOT have additional properties/],
+    ['a typo inside ingress', { ingress: { enable: true } }, /\/ingress must NOT have additional properties/],
+    ['appendfsync is not a Redis choice', { redis: { appendfsync: 'sometimes' } }, /\/redis\/appendfsync/],
+    [
+      'the log level is unknown',
+      { config: { logLevel: 'loud' } },
+      /\/config\/logLevel must be equal to one of/,
+    ],
+    ['the external URL is http', { externalRedis: { url: 'http://x' } }, /\/externalRedis\/url must match/],
+    [
+      'maxBodyBytes is a size string',
+      { config: { maxBodyBytes: '1m' } },
+      /\/config\/maxBodyBytes must be integer/,
+    ],
+  ];
+  for (const [what, overrides, message] of bad) {
+    it(`when ${what}, then the schema rejects it and names the value`, () => {
+      expect(problems(merged(overrides)).join('\n')).to.match(message);
+    });
+  }
+
+  it('when values.yaml is read, then every value has a `# --` comment, on itself or on the object holding it', () => {
+    const lines = readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8').split('\n');
+    const undocumented: string[] = [];
+    // Documented ancestors, by indentation: a `# --` on `resources:` covers `resources.limits.memory`.
+    let ancestors: { indent: number; documented: boolean }[] = [];
+    lines.forEach((line, index) => {
+      const key = /^(\s*)([A-Za-z]\w*):(.*)$/.exec(line);
+      if (!key) return;
+      const indent = key[1]!.length;
+      ancestors = ancestors.filter((ancestor) => ancestor.indent < indent);
+      let above = index - 1;
+      while (above >= 0 && /^\s*#(?! --)/.test(lines[above]!)) above--; // continuation lines of a comment
+      const documented = /^\s*# -- /.test(lines[above] ?? '') || ancestors.some((a) => a.documented);
+      const isLeaf = key[3]!.trim() !== '';
+      if (isLeaf && !documented) undocumented.push(`${index + 1}: ${line.trim()}`);
+      ancestors.push({ indent, documented });
+    });
+    expect(undocumented).to.deep.equal([]);
+  });
+});

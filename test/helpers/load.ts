@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { expectedDigest } from './sha256.js';
+
+export interface Sample {
+  op: 'POST' | 'GET';
+  /** HTTP status, or 0 when the request failed or passed the client's timeout. */
+  status: number;
+  /** When the request started and how long it took, in ms since the load began. */
+  at: number;
+  ms: number;
+}
+
+export interface LoadResult {
+  samples: Sample[];
+  /** digest -> message for every POST that got a 201. */
+  acknowledged: Map<string, string>;
+}
+
+export interface LoadOptions {
+  durationMs: number;
+  concurrency: number;
+  /** A hard bound on requests, whatever the duration. */
+  maxRequests?: number;
+  /** Client-side timeout: a request still open after it counts as status 0 (a hang). */
+  timeoutMs?: number;
+}
+
+/**
+ * A steady, bounded stream of POSTs of new messages, each followed by a GET of an acknowledged one,
+ * from `concurrency` workers on keep-alive connections. Every request is recorded.
+ */
+export async function runLoad(url: string, options: LoadOptions): Promise<LoadResult> {
+  const { durationMs, concurrency, maxRequests = 200_000, timeoutMs = 10_000 } = options;
+  const started = performance.now();
+  const samples: Sample[] = [];
+  const acknowledged = new Map<string, string>();
+  const digests: string[] = [];
+
+  async function request(op: Sample['op'], path: string, body?: string) {
+    const at = performance.now() - started;
+    const status = await fetch(`${url}${path}`, {
+      method: op,
+      body,
+      headers: body ? { 'Content-Type': 'application/json' } : {},
+      signal: AbortSignal.timeout(timeoutMs),
+    }).then(
+      async (response) => (await response.arrayBuffer(), response.status),
+      () => 0,
+    );
+    samples.push({ op, status, at, ms: performance.now() - started - at });
+    return status;
+  }
+
+  async function worker(id: number) {
+    for (let i = 0; performance.now() - started < durationMs && samples.length < maxRequests; i++) {
+      const message = `load ${id}/${i} ${randomUUID()}`;
+      if ((await request('POST', '/messages', JSON.stringify({ message }))) === 201) {
+        const digest = expectedDigest(message);
+        acknowledged.set(digest, message);
+        digests.push(digest);
+      }
+      const known = digests[Math.floor(Math.random() * digests.length)];
+      if (known) await request('GET', `/messages/${known}`);
+    }
+  }
+
+  await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
+  return { samples, acknowledged };
+}
+
+export interface LoadSummary {
+  requests: number;
+  byStatus: Record<string, number>;
+  longestMs: number;
+  /** From the first failed request to the last one, in ms (0 when none failed). */
+  errorWindowMs: number;
+  /** From `since` to the first 201 that started after it. */
+  firstCreatedAfterMs: number | undefined;
+}
+
+export function summarize(samples: Sample[], since: number): LoadSummary {
+  const byStatus: Record<string, number> = {};
+  for (const { status } of samples) byStatus[status] = (byStatus[status] ?? 0) + 1;
+  const failures = samples.filter((s) => s.status >= 500 || s.status === 0);
+  const firstCreated = samples
+    .filter((s) => s.op === 'POST' && s.status === 201 && s.at >= since)
+    .reduce((min, s) => Math.min(min, s.at + s.ms), Infinity);
+  return {
+    requests: samples.length,
+    byStatus,
+    longestMs: Math.round(Math.max(0, ...samples.map((s) => s.ms))),
+    errorWindowMs: failures.length
+      ? Math.round(Math.max(...failures.map((s) => s.at + s.ms)) - Math.min(...failures.map((s) => s.at)))
+      : 0,
+    firstCreatedAfterMs: Number.isFinite(firstCreated) ? Math.round(firstCreated - since) : undefined,
+  };
+}

@@ -1,0 +1,36 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ROOT } from './chart.js';
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * podman as this machine needs it (shared ENVIRONMENT.md): runc, no default ulimits (both in the project's
+ * containers.conf), and the host network for builds and runs.
+ */
+export const PODMAN_ENV = { ...process.env, CONTAINERS_CONF: join(ROOT, 'test/image/containers.conf') };
+
+export async function podman(...args: string[]): Promise<string> {
+  const { stdout } = await execFileAsync('podman', args, { env: PODMAN_ENV, maxBuffer: 64 * 1024 * 1024 });
+  return stdout.trim();
+}
+
+/** Makes localhost/node-base:20 unless it exists already (about two minutes the first time). */
+export function ensureNodeBaseImage(): void {
+  execFileSync('bash', [join(ROOT, 'test/image/node-base-image.sh')], { env: PODMAN_ENV, stdio: 'inherit' });
+}
+
+/** Builds the real Dockerfile on the local base image; the layer cache makes a rebuild quick. */
+export async function buildImage(tag: string): Promise<void> {
+  await podman(
+    'build',
+    '--network',
+    'host',
+    '--build-arg',
+    'NODE_IMAGE=localhost/node-base:20',
+    '-t',
+    tag,
+    ROOT,
+  );
+}

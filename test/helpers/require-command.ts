@@ -1,0 +1,32 @@
+import { execFileSync } from 'node:child_process';
+
+/** Whether a command can be run at all (it exits 0 with `args`). */
+export function hasCommand(command: string, args: string[] = ['--version']): boolean {
+  try {
+    execFileSync(command, args, { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Suites that need a tool call this in `before`. Like `requireRedisServer`: on a laptop without the tool they
+ * skip loudly; in CI (CI=true, as .ci/run runs) a missing tool is an error, since a skip would hide it.
+ */
+export function requireCommand(
+  context: Mocha.Context,
+  command: string,
+  args: string[] = ['--version'],
+): void {
+  if (hasCommand(command, args)) return;
+  if (process.env.CI === 'true') throw new Error(`${command} is required in CI but is not installed`);
+  console.warn(`\n  !!! ${command} is not installed: SKIPPING these tests !!!\n`);
+  context.skip();
+}
+
+/** Integration suites call this in `before`: they need redis-server, and redis-cli for some checks. */
+export function requireRedisServer(context: Mocha.Context): void {
+  requireCommand(context, 'redis-server');
+  requireCommand(context, 'redis-cli');
+}
