@@ -118,6 +118,12 @@ export const configSchema = {
       default: 1024 * 1024,
       description: 'Largest request body accepted; larger ones get 413.',
     },
+    BATCH_MAX_ITEMS: {
+      type: 'integer',
+      minimum: 1,
+      default: 1000,
+      description: 'Most messages in `POST /messages/batch`, or digests in `POST /digests/lookup`.',
+    },
     LOG_LEVEL: {
       type: 'string',
       enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -160,6 +166,7 @@ export interface Config {
   redis: RedisConfig | undefined;
   cacheMaxBytes: number;
   maxBodyBytes: number;
+  batchMaxItems: number;
   logLevel: string;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
@@ -225,6 +232,7 @@ function toConfig(s: Settings, redis: RedisConfig | undefined): Config {
     redis,
     cacheMaxBytes: int('CACHE_MAX_BYTES'),
     maxBodyBytes: int('MAX_BODY_BYTES'),
+    batchMaxItems: int('BATCH_MAX_ITEMS'),
     logLevel: str('LOG_LEVEL') ?? 'info',
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS'),
     keepAliveTimeoutMs: int('KEEP_ALIVE_TIMEOUT_MS'),

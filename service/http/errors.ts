@@ -16,7 +16,7 @@ export function unavailable(reason: string): HttpError {
 /** Turns any error into an HTTP error: known ones keep their meaning, anything else is a bug (500). */
 export function toHttpError(error: unknown): HttpError {
   if (isHttpError(error)) return error;
-  if (error instanceof InvalidMessageError) return createError(400, error.message);
+  if (error instanceof InvalidMessageError) return createError(400, error.message, { index: error.index });
   if (error instanceof StoreUnavailableError) {
     return unavailable('The message store is unavailable right now; retry shortly');
   }
@@ -36,7 +36,11 @@ export function respondWithErrors(): Middleware {
       ctx.state.error = error.status >= 500 && !error.expose ? (error.cause ?? error) : undefined;
       ctx.status = error.status;
       ctx.set((error.headers as Record<string, string> | undefined) ?? {});
-      ctx.body = { err_msg: error.expose ? error.message : 'Internal server error' };
+      ctx.body = {
+        err_msg: error.expose ? error.message : 'Internal server error',
+        // In a batch, which item was refused.
+        ...(typeof error.index === 'number' ? { index: error.index } : {}),
+      };
     }
   };
 }

@@ -11,7 +11,22 @@ export type Handlers = Record<string, Middleware>;
 // A digest names one message forever, so a found message may be cached by anyone for as long as they like.
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-export function createHandlers(messages: Messages, store: MessageStore, lifecycle: Lifecycle): Handlers {
+export interface HandlerLimits {
+  batchMaxItems: number;
+}
+
+export function createHandlers(
+  messages: Messages,
+  store: MessageStore,
+  lifecycle: Lifecycle,
+  { batchMaxItems }: HandlerLimits,
+): Handlers {
+  function assertBatchSize(count: number, what: string): void {
+    if (count > batchMaxItems) {
+      throw createError(400, `A batch holds at most ${batchMaxItems} ${what}; this one has ${count}`);
+    }
+  }
+
   return {
     async postMessage(ctx) {
       const digest = await messages.save(ctx.state.body.message);
@@ -28,6 +43,24 @@ export function createHandlers(messages: Messages, store: MessageStore, lifecycl
       ctx.status = 200;
       if (ctx.fresh) ctx.status = 304;
       else ctx.body = { message: found.message };
+    },
+
+    async postMessageBatch(ctx) {
+      const list: string[] = ctx.state.body.messages;
+      assertBatchSize(list.length, 'messages');
+      ctx.status = 201;
+      ctx.body = { digests: await messages.saveMany(list) };
+    },
+
+    async lookupDigests(ctx) {
+      const digests: string[] = ctx.state.body.digests;
+      assertBatchSize(digests.length, 'digests');
+      const results = await messages.findMany(digests);
+      ctx.body = {
+        results: results.map(({ digest, message }) =>
+          message === null ? { digest, found: false } : { digest, found: true, message },
+        ),
+      };
     },
 
     async getHealth(ctx) {

@@ -29,7 +29,7 @@ export function jsonBody({ limit, mediaTypes, validate }: JsonBodyOptions): Midd
       throw error;
     });
     const value = parse(decode(decoder, bytes));
-    if (!validate(value)) throw createError(400, describe(validate.errors ?? []));
+    if (!validate(value)) throw invalid(validate.errors ?? []);
     ctx.state.body = value;
     await next();
   };
@@ -88,14 +88,24 @@ function parse(text: string): unknown {
   }
 }
 
-function describe(errors: ErrorObject[]): string {
+/** A 400 naming every problem; when one is in an array item (`messages[3]`), its index too. */
+function invalid(errors: ErrorObject[]): HttpError {
   const problems = errors.map((error) => {
     if (error.keyword === 'additionalProperties') {
       return `unknown field "${error.params.additionalProperty}"`;
     }
     if (error.keyword === 'required') return `field "${error.params.missingProperty}" is required`;
-    const where = error.instancePath ? `field "${error.instancePath.slice(1)}"` : 'the body';
+    const where = error.instancePath ? `field "${fieldName(error.instancePath)}"` : 'the body';
     return `${where} ${error.message}`;
   });
-  return `Invalid request: ${problems.join('; ')}`;
+  const item = errors.map((error) => /^\/\w+\/(\d+)$/.exec(error.instancePath)).find(Boolean);
+  return createError(400, `Invalid request: ${problems.join('; ')}`, item ? { index: Number(item[1]) } : {});
+}
+
+/** `/messages/3` as a reader would write it: `messages[3]`. */
+function fieldName(instancePath: string): string {
+  return instancePath
+    .slice(1)
+    .replace(/\/(\d+)/g, '[$1]')
+    .replace(/\//g, '.');
 }

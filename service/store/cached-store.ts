@@ -37,6 +37,26 @@ export function createCachedStore(store: MessageStore, maxBytes: number, metrics
       await store.put(digest, message);
       remember(digest, message);
     },
+    async getMany(digests) {
+      const found = digests.map((digest) => cache.get(digest) ?? null);
+      const missing = digests.filter((_, i) => found[i] === null);
+      metrics.cacheHits.inc(digests.length - missing.length);
+      metrics.cacheMisses.inc(missing.length);
+      if (missing.length === 0) return found;
+      const fetched = await store.getMany(missing);
+      let next = 0;
+      return digests.map((digest, i) => {
+        const cached = found[i] ?? null;
+        if (cached !== null) return cached;
+        const fromStore = fetched[next++] ?? null;
+        if (fromStore !== null) remember(digest, fromStore);
+        return fromStore;
+      });
+    },
+    async putMany(entries) {
+      await store.putMany(entries);
+      for (const [digest, message] of entries) remember(digest, message);
+    },
     ping: () => store.ping(),
     close: () => store.close(),
   };

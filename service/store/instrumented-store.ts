@@ -17,6 +17,8 @@ export function instrumentStore(store: MessageStore, metrics: Metrics): MessageS
   return {
     get: (digest) => timed('get', () => store.get(digest)),
     put: (digest, message) => timed('put', () => store.put(digest, message)),
+    getMany: (digests) => timed('getMany', () => store.getMany(digests)),
+    putMany: (entries) => timed('putMany', () => store.putMany(entries)),
     ping: () => timed('ping', () => store.ping()),
     close: () => store.close(),
   };

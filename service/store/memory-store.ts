@@ -10,6 +10,12 @@ export function createMemoryStore(): MessageStore {
     async put(digest, message) {
       if (!messages.has(digest)) messages.set(digest, message);
     },
+    async getMany(digests) {
+      return digests.map((digest) => messages.get(digest) ?? null);
+    },
+    async putMany(entries) {
+      for (const [digest, message] of entries) if (!messages.has(digest)) messages.set(digest, message);
+    },
     async ping() {},
     async close() {},
   };

@@ -7,6 +7,10 @@ export interface MessageStore {
   get(digest: string): Promise<string | null>;
   /** Stores the message unless the digest is already there (which is not an error). */
   put(digest: string, message: string): Promise<void>;
+  /** `get` for many digests in one round trip; answers in the same order. */
+  getMany(digests: string[]): Promise<(string | null)[]>;
+  /** `put` for many messages in one round trip. */
+  putMany(entries: [digest: string, message: string][]): Promise<void>;
   /** Resolves when the store answers a round trip; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

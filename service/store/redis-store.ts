@@ -1,4 +1,5 @@
-import { Cluster, type Redis, ReplyError } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import { type ChainableCommander, Cluster, type Redis, ReplyError } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config-redis.js';
 import { type MessageStore, StoreUnavailableError } from './message-store.js';
@@ -46,34 +47,68 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     }
   }
 
-  async function setAndWait(digest: string, message: string): Promise<void> {
-    // One pipeline, so WAIT runs on the connection that wrote, right after the write; a WAIT sent after a
-    // reconnect would see no writes of its own and confirm nothing.
-    const replies = await client
-      .pipeline()
-      .set(digest, message, 'NX')
-      .wait(minReplicaAcks, replicaAckTimeoutMs)
-      .exec();
-    for (const [error] of replies ?? []) {
-      if (!error) continue;
-      // ioredis follows a redirect inside a pipeline only when every command in it was redirected, and
-      // WAIT (keyless) never is; so the write is answered 503 and the slot map refreshed for the retry.
-      if (client instanceof Cluster && /^(MOVED|ASK) /.test(error.message)) client.refreshSlotsCache();
-      throw error;
-    }
-    const acknowledged = Number(replies?.[1]?.[1] ?? 0);
-    if (acknowledged < minReplicaAcks) {
-      throw new StoreUnavailableError(
-        `only ${acknowledged} of ${minReplicaAcks} replicas confirmed the write within ${replicaAckTimeoutMs} ms`,
-      );
-    }
+  /**
+   * Sends one pipeline per primary that owns some of the items' keys (a single Redis: one pipeline), so a
+   * batch costs one round trip per node, and answers each item's reply in the given order. With replica
+   * acks, each pipeline ends in WAIT, which then runs on the connection that wrote, right after the writes;
+   * a WAIT sent on its own after a reconnect would see no writes of its own and confirm nothing.
+   */
+  async function inPipelines<T>(
+    items: T[],
+    keyOf: (item: T) => string,
+    add: (pipeline: ChainableCommander, item: T) => void,
+    acks: number,
+  ): Promise<unknown[]> {
+    const results = new Array<unknown>(items.length);
+    const positioned = items.map((item, index) => ({ item, index }));
+    const groups = groupByNode(client, options.keyPrefix, positioned, ({ item }) => keyOf(item));
+    await Promise.all(
+      groups.map(async (group) => {
+        const pipeline = client.pipeline();
+        for (const { item } of group) add(pipeline, item);
+        if (acks > 0) pipeline.wait(acks, replicaAckTimeoutMs);
+        const replies = (await pipeline.exec()) ?? [];
+        for (const [error] of replies) {
+          if (!error) continue;
+          // ioredis follows a redirect inside a pipeline only when every command in it was redirected, and
+          // WAIT (keyless) never is; so the write is answered 503 and the slot map refreshed for the retry.
+          if (client instanceof Cluster && /^(MOVED|ASK) /.test(error.message)) client.refreshSlotsCache();
+          throw error;
+        }
+        if (acks > 0) assertAcknowledged(Number(replies.pop()?.[1] ?? 0), acks, replicaAckTimeoutMs);
+        group.forEach(({ index }, i) => (results[index] = replies[i]?.[1]));
+      }),
+    );
+    return results;
   }
+
+  const putMany = (entries: [string, string][]) =>
+    inPipelines(
+      entries,
+      ([digest]) => digest,
+      (pipeline, [digest, message]) => pipeline.set(digest, message, 'NX'),
+      minReplicaAcks,
+    );
 
   return {
     get: (digest) => run(() => client.get(digest)),
     async put(digest, message) {
-      if (minReplicaAcks > 0) await run(() => setAndWait(digest, message));
+      if (minReplicaAcks > 0) await run(() => putMany([[digest, message]]));
       else await run(() => client.set(digest, message, 'NX'));
+    },
+    async getMany(digests) {
+      const replies = await run(() =>
+        inPipelines(
+          digests,
+          (d) => d,
+          (pipeline, d) => pipeline.get(d),
+          0,
+        ),
+      );
+      return replies as (string | null)[];
+    },
+    async putMany(entries) {
+      await run(() => putMany(entries));
     },
     ping: () => run(() => assertWritable(client, minReplicaAcks)),
     async close() {
@@ -82,6 +117,31 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
       client.disconnect();
     },
   };
+}
+
+function assertAcknowledged(acknowledged: number, wanted: number, timeoutMs: number): void {
+  if (acknowledged < wanted) {
+    throw new StoreUnavailableError(
+      `only ${acknowledged} of ${wanted} replicas confirmed the write within ${timeoutMs} ms`,
+    );
+  }
+}
+
+/** Items grouped by the primary that owns their key's slot; one group for a single Redis. */
+function groupByNode<T>(
+  client: Redis | Cluster,
+  keyPrefix: string,
+  items: T[],
+  keyOf: (item: T) => string,
+): T[][] {
+  if (!(client instanceof Cluster)) return items.length > 0 ? [items] : [];
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    // An unknown slot (map not loaded yet) shares one group; ioredis then answers an error, which is a 503.
+    const node = client.slots[calculateSlot(keyPrefix + keyOf(item))]?.[0] ?? '';
+    groups.set(node, [...(groups.get(node) ?? []), item]);
+  }
+  return [...groups.values()];
 }
 
 /**

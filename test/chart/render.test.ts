@@ -14,8 +14,11 @@ describe('chart rendering (helm template, or the Go + Sprig renderer without hel
     requireRenderer(this);
   });
 
-  it('when the ci values sets are listed, then all eight required sets are there', () => {
+  it('when the ci values sets are listed, then all eleven required sets are there', () => {
     expect(ciValuesFiles()).to.include.members([
+      'ci/sentinel-values.yaml',
+      'ci/external-sentinel-values.yaml',
+      'ci/external-cluster-values.yaml',
       'ci/default-values.yaml',
       'ci/ingress-tls-values.yaml',
       'ci/gateway-api-values.yaml',
@@ -69,8 +72,10 @@ describe('chart rendering (helm template, or the Go + Sprig renderer without hel
     expect(render).to.throw(/alternatives: enable one of them/);
   });
 
-  it('when the external Redis has no URL, then rendering fails naming externalRedis.url', () => {
-    expect(() => renderChart({ set: { 'redis.enabled': false } })).to.throw(/externalRedis.url is required/);
+  it('when the external Redis has no topology, then rendering fails naming the three settings', () => {
+    expect(() => renderChart({ set: { 'redis.enabled': false } })).to.throw(
+      /externalRedis.url, externalRedis.sentinels or externalRedis.clusterNodes is required/,
+    );
   });
 
   it('when installed without an ingress, then NOTES.txt gives the port-forward line', () => {

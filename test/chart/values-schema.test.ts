@@ -48,6 +48,21 @@ describe('chart values.schema.json', () => {
     ],
     ['the external URL is http', { externalRedis: { url: 'http://x' } }, /\/externalRedis\/url must match/],
     [
+      'redis.architecture is not standalone or sentinel',
+      { redis: { architecture: 'cluster' } },
+      /\/redis\/architecture must be equal to one of the allowed values/,
+    ],
+    [
+      'an external sentinel has no port',
+      { externalRedis: { sentinels: ['sentinel-0.example.test'] } },
+      /\/externalRedis\/sentinels\/0 must match/,
+    ],
+    [
+      'a Sentinel group of two',
+      { redis: { sentinel: { nodes: 2 } } },
+      /\/redis\/sentinel\/nodes must be >= 3/,
+    ],
+    [
       'maxBodyBytes is a size string',
       { config: { maxBodyBytes: '1m' } },
       /\/config\/maxBodyBytes must be integer/,

@@ -7,19 +7,16 @@ import { type MessageStore, StoreUnavailableError } from '../../service/store/me
 /** A real memory store whose operations can be made to fail the way a broken backend fails. */
 function breakableStore(): MessageStore & { failWith: Error | undefined } {
   const store = createMemoryStore();
+  const healthy = () => {
+    if (breakable.failWith) throw breakable.failWith;
+  };
   const breakable = {
     failWith: undefined as Error | undefined,
-    async get(digest: string) {
-      if (breakable.failWith) throw breakable.failWith;
-      return store.get(digest);
-    },
-    async put(digest: string, message: string) {
-      if (breakable.failWith) throw breakable.failWith;
-      return store.put(digest, message);
-    },
-    async ping() {
-      if (breakable.failWith) throw breakable.failWith;
-    },
+    get: async (digest: string) => (healthy(), store.get(digest)),
+    put: async (digest: string, message: string) => (healthy(), store.put(digest, message)),
+    getMany: async (digests: string[]) => (healthy(), store.getMany(digests)),
+    putMany: async (entries: [string, string][]) => (healthy(), store.putMany(entries)),
+    ping: async () => healthy(),
     close: () => store.close(),
   };
   return breakable;

@@ -9,14 +9,16 @@ import { metricValue } from '../helpers/app.js';
 function countingStore(): MessageStore & { gets: number } {
   const store = createMemoryStore();
   const counting = {
+    ...store,
     gets: 0,
     get(digest: string) {
       counting.gets += 1;
       return store.get(digest);
     },
-    put: store.put,
-    ping: store.ping,
-    close: store.close,
+    getMany(digests: string[]) {
+      counting.gets += digests.length;
+      return store.getMany(digests);
+    },
   };
   return counting;
 }

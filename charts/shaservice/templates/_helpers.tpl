@@ -64,12 +64,90 @@ app.kubernetes.io/component: redis
 {{- printf "%s-redis" (include "shaservice.fullname" . | trunc 57 | trimSuffix "-") }}
 {{- end }}
 
-{{/* Where the service finds Redis: the chart's own StatefulSet, or the external one the user names. */}}
-{{- define "shaservice.redisUrl" -}}
+{{/*
+With redis.architecture sentinel each Redis pod has a stable DNS name through the headless Service. The names
+are namespace-qualified but leave the cluster domain to the pods' DNS search path, so any domain works.
+*/}}
+{{- define "shaservice.redisDomain" -}}
+{{- printf "%s.%s.svc" (include "shaservice.redisName" .) .Release.Namespace }}
+{{- end }}
+
+{{/* The DNS names of the Redis pods with architecture sentinel, space-separated, pod 0 first. */}}
+{{- define "shaservice.redisNodeHosts" -}}
+{{- $name := include "shaservice.redisName" . }}
+{{- $domain := include "shaservice.redisDomain" . }}
+{{- range $i := until (.Values.redis.sentinel.nodes | int) }}{{ printf "%s-%d.%s " $name $i $domain }}{{ end }}
+{{- end }}
+
+{{/*
+The service's Redis topology as ConfigMap entries: the chart's own Redis (standalone URL, or its sentinels),
+or exactly one of the external URL, Sentinel group and Cluster. Settings that do not fit together fail the
+render here rather than the API pods at start-up.
+*/}}
+{{- define "shaservice.redisEnv" -}}
+{{- $acks := .Values.config.redisMinReplicaAcks | int }}
 {{- if .Values.redis.enabled }}
-{{- printf "redis://%s:%d" (include "shaservice.redisName" .) (.Values.redis.port | int) }}
+{{- $sentinel := .Values.redis.sentinel }}
+{{- $replicas := ternary (sub ($sentinel.nodes | int) 1) 0 (eq .Values.redis.architecture "sentinel") | int }}
+{{- if gt $acks $replicas }}
+{{- fail (printf "config.redisMinReplicaAcks (%d) is more than the chart's Redis has replicas (%d): every POST would get 503; use redis.architecture sentinel with redis.sentinel.nodes above %d" $acks $replicas $acks) }}
+{{- end }}
+{{- if eq .Values.redis.architecture "sentinel" }}
+{{- $port := $sentinel.port | int }}
+{{- $addresses := list }}
+{{- range splitList " " (include "shaservice.redisNodeHosts" . | trim) }}
+{{- $addresses = append $addresses (printf "%s:%d" . $port) }}
+{{- end }}
+REDIS_SENTINELS: {{ join "," $addresses | quote }}
+REDIS_SENTINEL_MASTER: {{ $sentinel.masterName | quote }}
 {{- else }}
-{{- required "externalRedis.url is required when redis.enabled is false" .Values.externalRedis.url }}
+REDIS_URL: {{ printf "redis://%s:%d" (include "shaservice.redisName" .) (.Values.redis.port | int) | quote }}
+{{- end }}
+{{- else }}
+{{- $ext := .Values.externalRedis }}
+{{- $chosen := list }}
+{{- if $ext.url }}{{ $chosen = append $chosen "externalRedis.url" }}{{ end }}
+{{- if $ext.sentinels }}{{ $chosen = append $chosen "externalRedis.sentinels" }}{{ end }}
+{{- if $ext.clusterNodes }}{{ $chosen = append $chosen "externalRedis.clusterNodes" }}{{ end }}
+{{- if gt (len $chosen) 1 }}
+{{- fail (printf "%s are alternatives: set only one Redis topology" (join " and " $chosen)) }}
+{{- else if eq (len $chosen) 0 }}
+{{- fail "externalRedis.url, externalRedis.sentinels or externalRedis.clusterNodes is required when redis.enabled is false" }}
+{{- end }}
+{{- if $ext.url }}
+{{- if $ext.tls }}
+{{- fail "externalRedis.tls is for sentinels and cluster nodes; a standalone externalRedis.url says rediss:// instead" }}
+{{- end }}
+REDIS_URL: {{ $ext.url | quote }}
+{{- else if $ext.sentinels }}
+REDIS_SENTINELS: {{ join "," $ext.sentinels | quote }}
+REDIS_SENTINEL_MASTER: {{ required "externalRedis.sentinelMaster is required with externalRedis.sentinels" $ext.sentinelMaster | quote }}
+{{- else }}
+REDIS_CLUSTER_NODES: {{ join "," $ext.clusterNodes | quote }}
+{{- with $ext.natMap }}
+{{- $pairs := list }}
+{{- range $from, $to := . }}{{ $pairs = append $pairs (printf "%s=%s" $from $to) }}{{ end }}
+REDIS_CLUSTER_NAT_MAP: {{ join "," $pairs | quote }}
+{{- end }}
+{{- end }}
+{{- if and $ext.natMap (not $ext.clusterNodes) }}
+{{- fail "externalRedis.natMap only applies to externalRedis.clusterNodes" }}
+{{- end }}
+{{- if $ext.tls }}
+REDIS_TLS: "true"
+{{- end }}
+{{- with $ext.username }}
+REDIS_USERNAME: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Where NOTES.txt says the messages are kept. */}}
+{{- define "shaservice.redisDescription" -}}
+{{- $ext := .Values.externalRedis }}
+{{- if $ext.url }}the external Redis at {{ $ext.url }}
+{{- else if $ext.sentinels }}the external Redis whose sentinels ({{ join ", " $ext.sentinels }}) watch {{ $ext.sentinelMaster }}
+{{- else }}the external Redis Cluster seeded by {{ join ", " $ext.clusterNodes }}
 {{- end }}
 {{- end }}
 
@@ -81,6 +159,56 @@ app.kubernetes.io/component: redis
 {{- .Values.externalRedis.existingSecret }}
 {{- else if .Values.externalRedis.password }}
 {{- include "shaservice.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The API's Redis passwords, as env entries read from the Secret: the data nodes' and, where the sentinels have
+one of their own, theirs (the chart's own sentinels use the same password as the data nodes).
+*/}}
+{{- define "shaservice.redisPasswordEnv" -}}
+{{- with include "shaservice.redisPasswordSecret" . }}
+{{- $secret := . }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ include "shaservice.redisPasswordKey" $ }}
+{{- $sentinelKey := "" }}
+{{- if $.Values.redis.enabled }}
+{{- if eq $.Values.redis.architecture "sentinel" }}{{ $sentinelKey = include "shaservice.redisPasswordKey" $ }}{{ end }}
+{{- else if $.Values.externalRedis.sentinels }}
+{{- $sentinelKey = $.Values.externalRedis.existingSecretSentinelPasswordKey }}
+{{- end }}
+{{- with $sentinelKey }}
+- name: REDIS_SENTINEL_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ . }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The env of the chart's Redis and sentinel containers. */}}
+{{- define "shaservice.redisServerEnv" -}}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "shaservice.redisPasswordSecret" . }}
+      key: {{ include "shaservice.redisPasswordKey" . }}
+# redis-cli in the probes reads the password from here, so it is never on a command line.
+- name: REDISCLI_AUTH
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "shaservice.redisPasswordSecret" . }}
+      key: {{ include "shaservice.redisPasswordKey" . }}
+{{- if eq .Values.redis.architecture "sentinel" }}
+# The start scripts name the pod in the group by its stable DNS name.
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
 {{- end }}
 {{- end }}
 

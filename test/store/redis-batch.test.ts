@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import type { TestApp } from '../helpers/app.js';
+import { postJson } from '../helpers/http.js';
+import { startRedisApp } from '../helpers/redis-app.js';
+import { RedisServer } from '../../tools/stack/redis-server.js';
+import { requireRedisServer } from '../helpers/require-command.js';
+import { RedisCluster, ask } from '../helpers/redis-topologies.js';
+import { expectedDigest } from '../helpers/sha256.js';
+
+const COUNT = 200;
+const messages = Array.from({ length: COUNT }, (_, i) => `batch item ${i} ${'é'.repeat(i % 7)}`);
+
+/**
+ * How many times the node read from its sockets. A pipelined batch arrives in a few reads (Redis reads up to
+ * 16 KiB at a time); item by item it would be at least one read per item.
+ */
+async function readsProcessed(port: number): Promise<number> {
+  const info = String(await ask(port, 'INFO', 'stats'));
+  return Number(/total_reads_processed:(\d+)/.exec(info)?.[1]);
+}
+
+async function readsDuring(ports: number[], act: () => Promise<unknown>): Promise<number[]> {
+  const before = await Promise.all(ports.map(readsProcessed));
+  await act();
+  const after = await Promise.all(ports.map(readsProcessed));
+  // Each INFO asked above is itself one read on its node.
+  return after.map((count, i) => count - before[i]! - 1);
+}
+
+async function expectRoundTrip(app: TestApp): Promise<void> {
+  const stored = await postJson(app.url, '/messages/batch', { messages });
+  expect(stored.status).to.equal(201);
+  expect(stored.json.digests).to.deep.equal(messages.map((m) => expectedDigest(m)));
+
+  const looked = await postJson(app.url, '/digests/lookup', { digests: stored.json.digests });
+  expect(looked.json.results.map((r: { message: string }) => r.message)).to.deep.equal(messages);
+}
+
+describe('batches on Redis', function () {
+  this.timeout(60_000);
+
+  describe('standalone', () => {
+    let server: RedisServer;
+    let app: TestApp;
+    before(async function () {
+      requireRedisServer(this);
+      server = await RedisServer.start();
+      app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
+    });
+    after(async () => {
+      await app?.close();
+      await server?.destroy();
+    });
+
+    it(`when ${COUNT} messages are posted and looked up in batches, then all round-trip exactly`, async () => {
+      await expectRoundTrip(app);
+    });
+
+    it('when a batch is posted or looked up, then Redis reads it as one pipeline, not item by item', async () => {
+      const batch = messages.map((m) => `${m} again`);
+      const [posting] = await readsDuring([server.port], () =>
+        postJson(app.url, '/messages/batch', { messages: batch }),
+      );
+      const digests = batch.map((m) => expectedDigest(m));
+      const [looking] = await readsDuring([server.port], () =>
+        postJson(app.url, '/digests/lookup', { digests }),
+      );
+
+      expect(posting).to.be.at.most(COUNT / 20);
+      expect(looking).to.be.at.most(COUNT / 20);
+    });
+  });
+
+  describe('Cluster', () => {
+    let cluster: RedisCluster;
+    let app: TestApp;
+    before(async function () {
+      requireRedisServer(this);
+      cluster = await RedisCluster.start();
+      app = await startRedisApp(cluster.env, { CACHE_MAX_BYTES: '0' });
+    });
+    after(async () => {
+      await app?.close();
+      await cluster?.destroy();
+    });
+
+    it(`when ${COUNT} messages spread over all shards are batched, then all round-trip exactly`, async () => {
+      await expectRoundTrip(app);
+    });
+
+    it('when a batch spans every shard, then each primary reads its part as one pipeline', async () => {
+      const primaries = (await cluster.topology())
+        .filter((node) => node.role === 'master')
+        .map((n) => n.port);
+      const batch = messages.map((m) => `${m} sharded`);
+
+      const reads = await readsDuring(primaries, () =>
+        postJson(app.url, '/messages/batch', { messages: batch }),
+      );
+
+      expect(reads).to.have.length(3);
+      for (const count of reads) expect(count).to.be.within(1, COUNT / 20);
+    });
+  });
+});
