@@ -43,8 +43,9 @@ describe('e2e: Swagger UI in headless Chromium, through nginx', () => {
     const message = 'hello from Swagger UI';
 
     await page.goto(`${stack.httpsUrl}/docs`);
-    const post = page.locator('.opblock-post', { hasText: '/messages' });
-    const get = page.locator('.opblock-get', { hasText: '/messages/{digest}' });
+    // By exact path, so operations added beside them (/messages/batch, ...) cannot be mistaken for them.
+    const post = page.locator('.opblock-post', { has: page.locator('[data-path="/messages"]') });
+    const get = page.locator('.opblock-get', { has: page.locator('[data-path="/messages/{digest}"]') });
     await post.waitFor({ timeout: 20_000 });
     await get.waitFor();
     await post.locator('.opblock-summary').click();
