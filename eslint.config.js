@@ -17,7 +17,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['service/main.ts', 'test/**/*.ts'],
+    // Tools and tests configure the processes they start; only the service itself goes through loadConfig.
+    files: ['service/main.ts', 'test/**/*.ts', 'tools/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

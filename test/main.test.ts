@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { Agent, type ClientRequest, type IncomingHttpHeaders, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { getMessage, postJson, postMessage, send, type Reply } from './helpers/http.js';
-import { RedisServer, requireRedisServer } from './helpers/redis-server.js';
-import { pollUntil } from './helpers/poll.js';
+import { RedisServer } from '../tools/stack/redis-server.js';
+import { requireRedisServer } from './helpers/require-command.js';
+import { pollUntil } from '../tools/stack/poll.js';
 import { ServiceProcess } from './helpers/service-process.js';
 import { expectedDigest } from './helpers/sha256.js';
 

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import { renderChart, requireRenderer } from '../helpers/chart.js';
-import { RedisServer, requireRedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../tools/stack/redis-server.js';
+import { requireRedisServer } from '../helpers/require-command.js';
 
 describe('chart: Redis', () => {
   before(function () {

@@ -1,4 +1,5 @@
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { type Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 export interface Reply {
   status: number;
@@ -14,10 +15,14 @@ export interface RequestOptions {
   headers?: Record<string, string | number>;
   body?: string | Buffer;
   timeoutMs?: number;
+  /** For https: the CA certificate(s) to verify the server against. */
+  ca?: string | Buffer;
+  /** A keep-alive agent to reuse connections; default: a fresh connection per request. */
+  agent?: Agent;
 }
 
 /**
- * One HTTP request on a fresh connection, with the path sent exactly as given (fetch would normalise
+ * One HTTP(S) request, by default on a fresh connection, with the path sent exactly as given (fetch would normalise
  * `..` and reject some methods, which the tests need to send as they are).
  */
 export function send(
@@ -27,47 +32,58 @@ export function send(
   options: RequestOptions = {},
 ): Promise<Reply> {
   const started = performance.now();
-  const { hostname, port } = new URL(base);
+  const { protocol, hostname, port } = new URL(base);
+  const request = protocol === 'https:' ? httpsRequest : httpRequest;
+  const { headers, ca, agent = false } = options;
   return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { host: hostname, port, method, path, headers: options.headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('error', reject);
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text,
-            json,
-            ms: performance.now() - started,
-          });
+    const req = request({ host: hostname, port, method, path, headers, ca, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text,
+          json,
+          ms: performance.now() - started,
         });
-      },
-    );
+      });
+    });
     req.setTimeout(options.timeoutMs ?? 10_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.on('error', reject);
     req.end(options.body);
   });
 }
 
-export function postJson(base: string, path: string, value: unknown, headers: Record<string, string> = {}) {
+export function postJson(
+  base: string,
+  path: string,
+  value: unknown,
+  headers: Record<string, string> = {},
+  options: RequestOptions = {},
+) {
   const body = typeof value === 'string' ? value : JSON.stringify(value);
-  return send(base, 'POST', path, { body, headers: { 'Content-Type': 'application/json', ...headers } });
+  const allHeaders = { 'Content-Type': 'application/json', ...headers };
+  return send(base, 'POST', path, { ...options, body, headers: allHeaders });
 }
 
-export function postMessage(base: string, message: string) {
-  return postJson(base, '/messages', { message });
+export function postMessage(base: string, message: string, options: RequestOptions = {}) {
+  return postJson(base, '/messages', { message }, {}, options);
 }
 
-export function getMessage(base: string, digest: string, headers: Record<string, string> = {}) {
-  return send(base, 'GET', `/messages/${digest}`, { headers });
+export function getMessage(
+  base: string,
+  digest: string,
+  headers: Record<string, string> = {},
+  options: RequestOptions = {},
+) {
+  return send(base, 'GET', `/messages/${digest}`, { ...options, headers });
 }

@@ -4,8 +4,8 @@ import { createLogger } from '../../service/logger.js';
 import { createRedisStore } from '../../service/store/redis-store.js';
 import { type TestApp, startApp } from './app.js';
 import { type Reply, send } from './http.js';
-import { pollUntil } from './poll.js';
-import { RedisServer } from './redis-server.js';
+import { pollUntil } from '../../tools/stack/poll.js';
+import { RedisServer } from '../../tools/stack/redis-server.js';
 
 const READY_WITHIN_MS = 10_000;
 

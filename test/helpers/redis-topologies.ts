@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { pollUntil } from './poll.js';
-import { RedisServer } from './redis-server.js';
+import { pollUntil } from '../../tools/stack/poll.js';
+import { RedisServer } from '../../tools/stack/redis-server.js';
 
 const run = promisify(execFile);
 

@@ -24,3 +24,9 @@ export function requireCommand(
   console.warn(`\n  !!! ${command} is not installed: SKIPPING these tests !!!\n`);
   context.skip();
 }
+
+/** Integration suites call this in `before`: they need redis-server, and redis-cli for some checks. */
+export function requireRedisServer(context: Mocha.Context): void {
+  requireCommand(context, 'redis-server');
+  requireCommand(context, 'redis-cli');
+}

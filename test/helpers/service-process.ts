@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { connect } from 'node:net';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
-import { configSchema } from '../../service/config.js';
 import { send } from './http.js';
-import { pollUntil } from './poll.js';
+import { pollUntil } from '../../tools/stack/poll.js';
+import { acceptsConnections } from '../../tools/stack/probe.js';
+import { ROOT, serviceEnvironment } from '../../tools/stack/replica.js';
 
 export type LogLine = Record<string, unknown>;
 
@@ -15,8 +14,6 @@ export interface ProcessExit {
   /** performance.now() when the process exited, to compare with the value `signal()` answers. */
   atMs: number;
 }
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * The service as an operator runs it: `node --import tsx service/main.ts` in its own process, configured only
@@ -57,19 +54,16 @@ export class ServiceProcess {
   static async spawn(env: Record<string, string> = {}): Promise<ServiceProcess> {
     const port = await getPort({ host: '127.0.0.1' });
     const metricsPort = await getPort({ host: '127.0.0.1', exclude: [port] });
-    const settings = new Set(Object.keys(configSchema.properties));
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !settings.has(name)));
     const child = spawn(process.execPath, ['--import', 'tsx', 'service/main.ts'], {
       cwd: ROOT,
-      env: {
-        ...inherited,
+      env: serviceEnvironment({
         HOST: '127.0.0.1',
         PORT: String(port),
         METRICS_PORT: String(metricsPort),
         LOG_LEVEL: 'info',
         SHUTDOWN_DELAY_MS: '200',
         ...env,
-      },
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServiceProcess(port, metricsPort, child);
@@ -151,14 +145,7 @@ export class ServiceProcess {
 
   /** Whether the API port accepts a TCP connection right now. */
   acceptsConnections(): Promise<boolean> {
-    return new Promise((resolve) => {
-      const socket = connect(this.port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
+    return acceptsConnections(this.port);
   }
 
   /** For `after` hooks: SIGKILLs the process if it still runs, and waits until it is gone. */

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { type TestApp, startApp } from '../helpers/app.js';
 import { getMessage, postJson, postMessage } from '../helpers/http.js';
 import { startRedisApp } from '../helpers/redis-app.js';
-import { RedisServer, requireRedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../tools/stack/redis-server.js';
+import { requireRedisServer } from '../helpers/require-command.js';
 import { expectedDigest } from '../helpers/sha256.js';
 
 const wellFormed = fc.oneof(

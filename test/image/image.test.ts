@@ -3,8 +3,9 @@ import getPort from 'get-port';
 import { renderChart, requireRenderer } from '../helpers/chart.js';
 import { getMessage, postMessage, send } from '../helpers/http.js';
 import { buildImage, ensureNodeBaseImage, podman } from '../helpers/podman.js';
-import { pollUntil } from '../helpers/poll.js';
-import { RedisServer, requireRedisServer } from '../helpers/redis-server.js';
+import { pollUntil } from '../../tools/stack/poll.js';
+import { RedisServer } from '../../tools/stack/redis-server.js';
+import { requireRedisServer } from '../helpers/require-command.js';
 import { requireCommand } from '../helpers/require-command.js';
 import { expectedDigest } from '../helpers/sha256.js';
 

@@ -6,7 +6,8 @@ import type { TestApp } from '../helpers/app.js';
 import { getMessage } from '../helpers/http.js';
 import { type LoadResult, type LoadSummary, runLoad, summarize } from '../helpers/load.js';
 import { pollUntilReady, startRedisApp } from '../helpers/redis-app.js';
-import { type RedisServer, requireRedisServer } from '../helpers/redis-server.js';
+import type { RedisServer } from '../../tools/stack/redis-server.js';
+import { requireRedisServer } from '../helpers/require-command.js';
 import { RedisCluster, SentinelGroup, ask } from '../helpers/redis-topologies.js';
 
 const run = promisify(execFile);

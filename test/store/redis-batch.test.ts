@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
 import { postJson } from '../helpers/http.js';
 import { startRedisApp } from '../helpers/redis-app.js';
-import { RedisServer, requireRedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../tools/stack/redis-server.js';
+import { requireRedisServer } from '../helpers/require-command.js';
 import { RedisCluster, ask } from '../helpers/redis-topologies.js';
 import { expectedDigest } from '../helpers/sha256.js';
 

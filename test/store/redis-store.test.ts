@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import { type TestApp, metricValue } from '../helpers/app.js';
 import { type Reply, getMessage, postMessage } from '../helpers/http.js';
 import { pollUntilReady, readiness, startRedisApp, uniquePrefix } from '../helpers/redis-app.js';
-import { RedisServer, requireRedisServer } from '../helpers/redis-server.js';
+import { RedisServer } from '../../tools/stack/redis-server.js';
+import { requireRedisServer } from '../helpers/require-command.js';
 import { expectedDigest } from '../helpers/sha256.js';
 
 // "Within about a second" from the issue, with room for a loaded two-core machine.

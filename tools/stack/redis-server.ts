@@ -1,31 +1,49 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import getPort from 'get-port';
+import { Child } from './child.js';
+import { pollUntil } from './poll.js';
+
+/** Where a server lives; every field has a default. */
+export interface RedisServerOptions {
+  /** Default: a free loopback port. */
+  port?: number;
+  /** Where the AOF lives. Default: a new temporary directory, removed by `destroy`. */
+  dir?: string;
+  /** stdout and stderr of redis-server; default: discarded. */
+  logFile?: string;
+  /** More redis-server arguments: `--replicaof`, cluster settings, ... */
+  extraArgs?: string[];
+}
+
+type Argv = (port: number, dir: string) => string[];
 
 /**
- * A real redis-server of the test's own, on a free loopback port, with AOF on in a temporary directory.
- * Tests kill, pause and restart it; it never touches the machine's shared Redis on 6379.
+ * A real redis-server of our own, on a loopback port. Tests and the stack kill, pause and restart it; it
+ * never touches the machine's shared Redis on 6379.
  */
 export class RedisServer {
-  private process: ChildProcess | undefined;
-  readonly dir = mkdtempSync(join(tmpdir(), 'shaservice-redis-'));
+  private child: Child | undefined;
 
   private constructor(
     readonly port: number,
-    private readonly argv: (port: number, dir: string) => string[],
+    readonly dir: string,
+    private readonly ownsDir: boolean,
+    private readonly argv: Argv,
+    private readonly logFile: string | undefined,
   ) {}
 
-  /** A data node with AOF; `extraArgs` make it a replica (`--replicaof`) or a cluster node. */
-  static async start(extraArgs: string[] = []): Promise<RedisServer> {
-    const argv = (port: number, dir: string) => [
+  /** A data node with AOF; extra arguments (or `extraArgs`) make it a replica or a cluster node. */
+  static async start(options: RedisServerOptions | string[] = {}): Promise<RedisServer> {
+    const settings = Array.isArray(options) ? { extraArgs: options } : options;
+    const argv: Argv = (port, dir) => [
       ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir],
-      ...extraArgs,
+      ...(settings.extraArgs ?? []),
     ];
-    return RedisServer.launch(argv);
+    return RedisServer.launch(argv, settings);
   }
 
   /** A sentinel watching `masterName` at `primaryPort`, quick to declare it down (tests want failovers fast). */
@@ -34,7 +52,7 @@ export class RedisServer {
     primaryPort: number,
     downAfterMs = 1000,
   ): Promise<RedisServer> {
-    const argv = (port: number, dir: string) => {
+    const argv: Argv = (port, dir) => {
       // Sentinel rewrites its configuration file, so it gets one of its own in its directory.
       const conf = join(dir, 'sentinel.conf');
       writeFileSync(
@@ -62,7 +80,7 @@ export class RedisServer {
     configFor: (port: number, dir: string) => string,
     extraArgs: string[] = [],
   ): Promise<RedisServer> {
-    const argv = (port: number, dir: string) => {
+    const argv: Argv = (port, dir) => {
       const conf = join(dir, 'redis.conf');
       writeFileSync(conf, configFor(port, dir));
       return [conf, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...extraArgs];
@@ -70,8 +88,10 @@ export class RedisServer {
     return RedisServer.launch(argv);
   }
 
-  private static async launch(argv: (port: number, dir: string) => string[]): Promise<RedisServer> {
-    const server = new RedisServer(await getPort({ host: '127.0.0.1' }), argv);
+  private static async launch(argv: Argv, options: RedisServerOptions = {}): Promise<RedisServer> {
+    const port = options.port ?? (await getPort({ host: '127.0.0.1' }));
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'shaservice-redis-'));
+    const server = new RedisServer(port, dir, options.dir === undefined, argv, options.logFile);
     await server.startProcess();
     return server;
   }
@@ -84,30 +104,41 @@ export class RedisServer {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Starts the process again on the same port and directory (a data node reloads its AOF). */
-  async startProcess(): Promise<void> {
-    const command = this.argv(this.port, this.dir);
-    this.process = spawn('redis-server', command, { stdio: 'ignore' });
-    await this.waitUntilAnswering();
+  get running(): boolean {
+    return this.child?.running ?? false;
   }
 
-  /** Sends the signal and waits until the process has exited and the port is closed. */
+  /** Starts the process again on the same port and directory (a data node reloads its AOF). */
+  async startProcess(): Promise<void> {
+    const child = Child.spawn('redis-server', 'redis-server', this.argv(this.port, this.dir), {
+      logFile: this.logFile,
+    });
+    this.child = child;
+    const answers = async () => {
+      child.assertRunning();
+      return this.pings();
+    };
+    await pollUntil(`redis-server on port ${this.port} to answer PING`, answers, 10_000, 25);
+  }
+
+  /** Sends the signal and waits until the process has exited (SIGTERM: after writing its AOF). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = this.process;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
-    this.process = undefined;
+    await this.child?.stop(signal);
+    this.child = undefined;
   }
 
   /** SIGSTOP / SIGCONT: the port stays open but nothing answers, like a Redis stuck on a slow disk. */
   pause(): void {
-    this.process?.kill('SIGSTOP');
+    this.signal('SIGSTOP');
   }
 
   resume(): void {
-    this.process?.kill('SIGCONT');
+    this.signal('SIGCONT');
+  }
+
+  /** Sends a signal without waiting (SIGKILL from an exit handler, which cannot wait). */
+  signal(signal: NodeJS.Signals): void {
+    this.child?.signal(signal);
   }
 
   /** Runs a redis-cli command against this server and answers its output. */
@@ -120,16 +151,7 @@ export class RedisServer {
   async destroy(): Promise<void> {
     this.resume();
     await this.stop('SIGKILL');
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  private async waitUntilAnswering(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await this.pings()) return;
-      await sleep(25);
-    }
-    throw new Error(`redis-server on port ${this.port} did not answer within ${timeoutMs} ms`);
+    if (this.ownsDir) rmSync(this.dir, { recursive: true, force: true });
   }
 
   private pings(): Promise<boolean> {
@@ -145,20 +167,5 @@ export class RedisServer {
       socket.once('error', () => resolve(false));
       socket.once('close', () => resolve(false));
     });
-  }
-}
-
-/**
- * Integration suites call this in `before`: without redis-server they skip loudly on a laptop, and fail in CI
- * (REQUIRE_REDIS=1), where a skipped Redis test would hide a missing install.
- */
-export function requireRedisServer(context: Mocha.Context): void {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-  } catch {
-    if (process.env.REQUIRE_REDIS === '1')
-      throw new Error('redis-server is required (REQUIRE_REDIS=1) but missing');
-    console.warn('\n  !!! redis-server is not installed: SKIPPING the Redis integration tests !!!\n');
-    context.skip();
   }
 }

@@ -1,0 +1,75 @@
+// `npm run stack`: the production topology on this machine, until Ctrl-C.
+import { parseArgs } from 'node:util';
+import { startStack } from './stack.js';
+
+const USAGE = `Usage: npm run stack -- [--https-port 5000] [--http-port N] [--prometheus-port N] [--replicas 3] [--keep]
+Starts Redis (AOF), the API replicas, nginx with TLS and Prometheus on 127.0.0.1; Ctrl-C stops them all.
+Ports not given are chosen free. --keep leaves the temporary directory (logs, data, certificates) behind.`;
+
+function port(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1 || number > 65535) throw new Error(`--${name} must be a port`);
+  return number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'https-port': { type: 'string', default: '5000' },
+      'http-port': { type: 'string' },
+      'prometheus-port': { type: 'string' },
+      replicas: { type: 'string', default: '3' },
+      keep: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  const stack = await startStack({
+    httpsPort: port(values['https-port'], 'https-port'),
+    httpPort: port(values['http-port'], 'http-port'),
+    prometheusPort: port(values['prometheus-port'], 'prometheus-port'),
+    replicas: Number(values.replicas),
+    keepDir: values.keep,
+  });
+  // Whatever ends this process, no server of ours outlives it (short of SIGKILL, which nothing can catch).
+  process.on('exit', () => stack.killNow());
+
+  console.log(`shaservice stack is up:
+  API (HTTPS)   ${stack.httpsUrl}   (Swagger UI: ${stack.httpsUrl}/docs/)
+  CA cert       ${stack.certificates.caFile}
+  Prometheus    ${stack.prometheusUrl}
+  plain HTTP    ${stack.httpUrl}   (redirects to HTTPS)
+  replicas      ${stack.replicas.map((replica) => replica.url).join('  ')}
+  Redis         ${stack.redis.url}   (AOF in ${stack.redis.dir})
+  logs          ${stack.dir}
+Try: curl --cacert ${stack.certificates.caFile} ${stack.httpsUrl}/messages -H 'Content-Type: application/json' -d '{"message":"foo"}'
+Ctrl-C stops everything.`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping nginx, the replicas, Prometheus and Redis...`);
+    stack.stop().then(
+      () => {
+        console.log('stopped; nothing is left running.');
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        console.error('stopping failed:', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`stack: ${(error as Error).message ?? String(error)}`);
+  process.exit(1);
+});

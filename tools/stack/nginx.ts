@@ -1,0 +1,170 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Certificates } from './certificates.js';
+import { Child } from './child.js';
+import { pollUntil } from './poll.js';
+
+export interface NginxOptions {
+  /** nginx's prefix: config, pid, logs and temp files all live here. */
+  dir: string;
+  httpsPort: number;
+  httpPort: number;
+  /** API ports of the replicas, all on 127.0.0.1. */
+  upstreamPorts: number[];
+  maxBodyBytes: number;
+  certificates: Certificates;
+}
+
+// ingress-nginx's default HSTS header; `always` puts it on error answers too.
+const HSTS = 'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;';
+
+// Errors nginx answers itself (the service's own errors pass through untouched: no proxy_intercept_errors),
+// as the same JSON shape the service uses, so a client always finds {"err_msg": ...}.
+const OWN_ERRORS: Record<number, string> = {
+  400: 'Bad request',
+  408: 'The request took too long to arrive',
+  413: 'Request body is larger than the limit of {limit} bytes',
+  414: 'The request URI is too long',
+  494: 'The request headers are too large',
+  500: 'Internal server error',
+  502: 'No API replica could answer; retry shortly',
+  503: 'The service is unavailable right now; retry shortly',
+  504: 'The API replica took too long to answer; retry shortly',
+};
+
+/**
+ * The config of nginx as the chart's ingress sets up ingress-nginx: TLS termination, redirect from plain
+ * HTTP (308), HSTS, HTTP/1.1 keep-alive to the upstreams, a body limit equal to the service's, request ids
+ * passed through or made, JSON bodies for nginx's own errors, and retries on the next replica.
+ */
+export function nginxConfig(options: NginxOptions): string {
+  const { dir, httpsPort, httpPort, upstreamPorts, maxBodyBytes, certificates } = options;
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
+  const errorPages = Object.entries(OWN_ERRORS).map(([status, text]) => {
+    const body = JSON.stringify({ err_msg: text.replace('{limit}', String(maxBodyBytes)) });
+    const retry = Number(status) >= 502 ? 'add_header Retry-After 1 always;' : '';
+    return `
+    error_page ${status} @error${status};
+    location @error${status} {
+      default_type application/json;
+      ${HSTS}
+      add_header X-Request-Id $req_id always;
+      ${retry}
+      return ${status} '${body}\\n';
+    }`;
+  });
+  return `# Written by tools/stack/nginx.ts for this run; edits are lost.
+${process.getuid?.() === 0 ? 'user root;  # workers must read the keys in our private temp directory' : ''}
+worker_processes 1;
+pid ${join(dir, 'nginx.pid')};
+error_log ${join(dir, 'error.log')} warn;  # also where to look when nginx does not start
+events { worker_connections 1024; }
+
+http {
+  ${temp.map((name) => `${name}_temp_path ${join(dir, 'temp', name)};`).join('\n  ')}
+  log_format upstream '$remote_addr [$time_local] "$request" $status $body_bytes_sent '
+                      'rid=$req_id upstream=$upstream_addr upstream_status=$upstream_status rt=$request_time';
+  access_log ${join(dir, 'access.log')} upstream;
+  server_tokens off;
+
+  # ingress-nginx: the client's X-Request-Id if it sent one, otherwise a fresh one.
+  map $http_x_request_id $req_id {
+    default $http_x_request_id;
+    "" $request_id;
+  }
+
+  # A replica that refused a connection is skipped for 2 s and then tried again: about the time the stack
+  # takes to restart one, so a restarted replica gets traffic again soon.
+  upstream shaservice {
+${upstreamPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`).join('\n')}
+    # Idle HTTP/1.1 connections kept to the replicas; they keep theirs longer (KEEP_ALIVE_TIMEOUT_MS 65 s),
+    # so it is always nginx that closes an idle one and never sends on a socket being closed.
+    keepalive 32;
+    keepalive_timeout 60s;
+  }
+
+  server {
+    listen 127.0.0.1:${httpPort};
+    server_name localhost;
+    location / {
+      return 308 https://$host:${httpsPort}$request_uri;
+    }
+  }
+
+  server {
+    listen 127.0.0.1:${httpsPort} ssl http2;
+    server_name localhost;
+    ssl_certificate ${certificates.serverCertFile};
+    ssl_certificate_key ${certificates.serverKeyFile};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ${HSTS}
+
+    # Equal to the service's MAX_BODY_BYTES: the proxy refuses what the service would refuse anyway,
+    # before buffering it.
+    client_max_body_size ${maxBodyBytes};
+
+    location / {
+      proxy_pass http://shaservice;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Request-Id $req_id;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto https;
+      proxy_set_header X-Forwarded-Host $host;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_connect_timeout 5s;
+      proxy_read_timeout 60s;
+      proxy_send_timeout 60s;
+
+      # A request that failed to reach a replica, or whose connection broke before an answer came (a replica
+      # killed, or closing a keep-alive socket as it shuts down), goes to the next replica. POST is retried
+      # too (non_idempotent): POST /messages is idempotent by design (same message, same digest, SET NX), so
+      # sending it twice cannot store anything different. Not http_503: a 503 means the store is down, which
+      # another replica cannot fix; retrying it would mark every replica failed and turn the 503 with
+      # Retry-After into nginx's 502.
+      proxy_next_upstream error timeout non_idempotent;
+      proxy_next_upstream_tries 3;
+      proxy_next_upstream_timeout 10s;
+    }
+${errorPages.join('\n')}
+  }
+}
+`;
+}
+
+/** Writes the config and starts nginx in the foreground (as a child), answering once it accepts TLS. */
+export async function startNginx(options: NginxOptions): Promise<Child> {
+  mkdirSync(join(options.dir, 'temp'), { recursive: true });
+  const configFile = join(options.dir, 'nginx.conf');
+  writeFileSync(configFile, nginxConfig(options));
+  const nginx = Child.spawn('nginx', 'nginx', ['-c', configFile, '-p', options.dir, '-g', 'daemon off;'], {
+    logFile: join(options.dir, 'nginx.out'),
+  });
+  // Our own redirect answering on the HTTP port shows it is this nginx that listens (nginx binds every port
+  // before it serves), not whatever else held a port.
+  await pollUntil(
+    'nginx to answer',
+    async () => {
+      nginx.assertRunning();
+      return redirectsTo(options.httpPort, options.httpsPort);
+    },
+    10_000,
+    25,
+  );
+  return nginx;
+}
+
+async function redirectsTo(httpPort: number, httpsPort: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${httpPort}/`, {
+      redirect: 'manual',
+      signal: AbortSignal.timeout(1_000),
+    });
+    await response.arrayBuffer();
+    return response.status === 308 && response.headers.get('location') === `https://127.0.0.1:${httpsPort}/`;
+  } catch {
+    return false;
+  }
+}
