@@ -18,7 +18,7 @@ const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 const SMOKE = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1';
 const MODE = SMOKE
   ? { durationSec: 1, warmupSec: 0.5, rounds: 1, connections: [4], stored: 1_000, big: 50 }
-  : { durationSec: 10, warmupSec: 3, rounds: 2, connections: undefined, stored: 10_000, big: 1_000 };
+  : { durationSec: 10, warmupSec: 2, rounds: 2, connections: undefined, stored: 10_000, big: 1_000 };
 const BATCH_SIZE = 100;
 const MEMORY_MESSAGES = SMOKE ? 20_000 : 1_000_000;
 
