@@ -46,7 +46,8 @@ export async function startService(
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  return waitForHealth(name, `http://127.0.0.1:${port}`, '/healthz', child);
+  // /readyz, not /healthz: load sent before the Redis connection is up would be answered 503.
+  return waitForHealth(name, `http://127.0.0.1:${port}`, '/readyz', child);
 }
 
 /** The bare node:http + ioredis server of bench/baseline/. */
