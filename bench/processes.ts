@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import getPort from 'get-port';
-import { configSchema } from '../service/config.js';
 import { send } from '../test/helpers/http.js';
 import { pollUntil } from '../test/helpers/poll.js';
+import { serviceLaunch } from '../test/helpers/service-process.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -27,10 +27,7 @@ export async function startService(
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
 ): Promise<Target> {
-  const port = await getPort({ host: '127.0.0.1' });
-  const metricsPort = await getPort({ host: '127.0.0.1', exclude: [port] });
-  const settings = new Set(Object.keys(configSchema.properties));
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !settings.has(key)));
+  const { port, metricsPort, inherited } = await serviceLaunch();
   const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
     cwd: ROOT,
     env: {

@@ -7,6 +7,22 @@ import { configSchema } from '../../service/config.js';
 import { send } from './http.js';
 import { pollUntil } from './poll.js';
 
+/**
+ * Free loopback ports for the API and metrics, and the caller's environment without any of the service's
+ * settings, so only what the caller passes configures the service (shared with the bench).
+ */
+export async function serviceLaunch(): Promise<{
+  port: number;
+  metricsPort: number;
+  inherited: Record<string, string | undefined>;
+}> {
+  const port = await getPort({ host: '127.0.0.1' });
+  const metricsPort = await getPort({ host: '127.0.0.1', exclude: [port] });
+  const settings = new Set(Object.keys(configSchema.properties));
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !settings.has(name)));
+  return { port, metricsPort, inherited };
+}
+
 export type LogLine = Record<string, unknown>;
 
 export interface ProcessExit {
@@ -55,10 +71,7 @@ export class ServiceProcess {
    * removed, so only `env` (over small test defaults) configures it.
    */
   static async spawn(env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const port = await getPort({ host: '127.0.0.1' });
-    const metricsPort = await getPort({ host: '127.0.0.1', exclude: [port] });
-    const settings = new Set(Object.keys(configSchema.properties));
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !settings.has(name)));
+    const { port, metricsPort, inherited } = await serviceLaunch();
     const child = spawn(process.execPath, ['--import', 'tsx', 'service/main.ts'], {
       cwd: ROOT,
       env: {
