@@ -17,8 +17,8 @@ export default tseslint.config(
     },
   },
   {
-    // Tools and tests configure the processes they start; only the service itself goes through loadConfig.
-    files: ['service/main.ts', 'test/**/*.ts', 'tools/**/*.ts'],
+    // Tools, the bench and tests configure the processes they start; only the service goes through loadConfig.
+    files: ['service/main.ts', 'test/**/*.ts', 'tools/**/*.ts', 'bench/**/*.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

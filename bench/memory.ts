@@ -1,0 +1,52 @@
+import { measure, type Measurement } from './load.js';
+import { rssBytes, type Target } from './processes.js';
+import { batchPosts } from './scenarios.js';
+
+export interface MemoryResult {
+  messages: number;
+  perRequest: number;
+  seconds: number;
+  load: Measurement;
+  startRssBytes: number;
+  peakRssBytes: number;
+  limitBytes: number;
+}
+
+/**
+ * Posts `total` distinct messages (through the batch endpoint, `perRequest` at a time, to keep it short)
+ * to a fresh service and samples its resident size every 100 ms from /proc, keeping the peak.
+ */
+export async function measureMemory(
+  target: Target,
+  total: number,
+  perRequest: number,
+  limitBytes: number,
+): Promise<MemoryResult> {
+  const startRssBytes = rssBytes(target.pid);
+  let peakRssBytes = startRssBytes;
+  const sampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, rssBytes(target.pid))), 100);
+  const started = performance.now();
+  try {
+    const load = await measure({
+      url: target.url,
+      connections: 8,
+      durationSec: 0,
+      amount: Math.ceil(total / perRequest),
+      expected: [201],
+      // ~100-byte messages, all distinct, so every one lands in Redis and passes through the cache.
+      requests: batchPosts(perRequest, (n) => `memory scenario message ${n} `.padEnd(100, '.')),
+    });
+    peakRssBytes = Math.max(peakRssBytes, rssBytes(target.pid));
+    return {
+      messages: total,
+      perRequest,
+      seconds: (performance.now() - started) / 1000,
+      load,
+      startRssBytes,
+      peakRssBytes,
+      limitBytes,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
