@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import getPort, { portNumbers } from 'get-port';
 import { Redis } from 'ioredis';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
@@ -25,6 +26,20 @@ export async function ask(port: number, ...command: [string, ...(string | number
 
 async function answers(port: number, ...command: [string, ...(string | number)[]]): Promise<string> {
   return String(await ask(port, ...command).catch((error: Error) => `error: ${error.message}`));
+}
+
+/**
+ * A free port for a cluster node whose bus port (port + 10000) is free too. An ephemeral port from the OS
+ * can be above 55535, where the bus port does not exist and redis-server exits at once.
+ */
+async function clusterPort(taken: number[]): Promise<number> {
+  const avoid = [...taken];
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = await getPort({ host: '127.0.0.1', port: portNumbers(20000, 45000), exclude: avoid });
+    if ((await getPort({ host: '127.0.0.1', port: port + 10000 })) === port + 10000) return port;
+    avoid.push(port);
+  }
+  throw new Error('no free pair of cluster and bus ports between 20000 and 55000');
 }
 
 /** A primary, two replicas and three sentinels, all real processes on free loopback ports. */
@@ -119,7 +134,9 @@ export class RedisCluster {
       // which a cluster made seconds ago can report; the tests are about the failover happening.
       ...['--cluster-replica-validity-factor', '0'],
     ];
-    const nodes = await Promise.all([0, 1, 2, 3, 4, 5].map(() => RedisServer.start(args)));
+    const ports: number[] = [];
+    for (let i = 0; i < 6; i++) ports.push(await clusterPort(ports));
+    const nodes = await Promise.all(ports.map((port) => RedisServer.start({ port, extraArgs: args })));
     const cluster = new RedisCluster(nodes);
     await run('redis-cli', [
       '--cluster',
