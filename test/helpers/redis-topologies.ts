@@ -29,6 +29,36 @@ async function answers(port: number, ...command: [string, ...(string | number)[]
 }
 
 /**
+ * Starts servers side by side; if any fails, stops the ones that started (and `alsoStop`) before rethrowing,
+ * so that a failed set-up leaves no process that would keep mocha from exiting.
+ */
+async function startAll(
+  starts: (() => Promise<RedisServer>)[],
+  alsoStop: RedisServer[] = [],
+): Promise<RedisServer[]> {
+  const results = await Promise.allSettled(starts.map((start) => start()));
+  const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) {
+    await Promise.all([...started, ...alsoStop].map((server) => server.destroy()));
+    throw failure.reason;
+  }
+  return started;
+}
+
+async function destroyOnFailure(
+  topology: { destroy(): Promise<void> },
+  setUp: () => Promise<void>,
+): Promise<void> {
+  try {
+    await setUp();
+  } catch (error) {
+    await topology.destroy();
+    throw error;
+  }
+}
+
+/**
  * A free port for a cluster node whose bus port (port + 10000) is free too. An ephemeral port from the OS
  * can be above 55535, where the bus port does not exist and redis-server exits at once.
  */
@@ -52,19 +82,18 @@ export class SentinelGroup {
   ) {}
 
   static async start(masterName = 'shaservice'): Promise<SentinelGroup> {
-    const primary = await RedisServer.start();
-    const replicas = await Promise.all(
-      [0, 1].map(() => RedisServer.start(['--replicaof', '127.0.0.1', String(primary.port)])),
+    const [primary] = await startAll([() => RedisServer.start()]);
+    const replicaOf = ['--replicaof', '127.0.0.1', String(primary!.port)];
+    const others = await startAll(
+      [
+        ...[0, 1].map(() => () => RedisServer.start(replicaOf)),
+        ...[0, 1, 2].map(() => () => RedisServer.startSentinel(masterName, primary!.port)),
+      ],
+      [primary!],
     );
-    const sentinels = await Promise.all(
-      [0, 1, 2].map(() => RedisServer.startSentinel(masterName, primary.port)),
-    );
-    const group = new SentinelGroup(masterName, primary, replicas, sentinels);
-    await pollUntil(
-      'the replicas to sync and every sentinel to see them',
-      () => group.settled(),
-      20_000,
-      100,
+    const group = new SentinelGroup(masterName, primary!, others.slice(0, 2), others.slice(2));
+    await destroyOnFailure(group, () =>
+      pollUntil('the replicas to sync and every sentinel to see them', () => group.settled(), 20_000, 100),
     );
     return group;
   }
@@ -136,18 +165,21 @@ export class RedisCluster {
     ];
     const ports: number[] = [];
     for (let i = 0; i < 6; i++) ports.push(await clusterPort(ports));
-    const nodes = await Promise.all(ports.map((port) => RedisServer.start({ port, extraArgs: args })));
+    const nodes = await startAll(ports.map((port) => () => RedisServer.start({ port, extraArgs: args })));
     const cluster = new RedisCluster(nodes);
-    await run('redis-cli', [
-      '--cluster',
-      'create',
-      ...nodes.map((n) => n.address),
-      '--cluster-replicas',
-      '1',
-      '--cluster-yes',
-    ]);
-    await pollUntil('every node to report cluster_state:ok', () => cluster.healthy(), 20_000, 100);
-    await pollUntil('every replica to finish its first sync', () => cluster.replicasInSync(), 20_000, 100);
+    await destroyOnFailure(cluster, async () => {
+      const addresses = nodes.map((n) => n.address);
+      await run('redis-cli', [
+        '--cluster',
+        'create',
+        ...addresses,
+        '--cluster-replicas',
+        '1',
+        '--cluster-yes',
+      ]);
+      await pollUntil('every node to report cluster_state:ok', () => cluster.healthy(), 20_000, 100);
+      await pollUntil('every replica to finish its first sync', () => cluster.replicasInSync(), 20_000, 100);
+    });
     return cluster;
   }
 
