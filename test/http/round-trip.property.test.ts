@@ -2,9 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { type TestApp, startApp } from '../helpers/app.js';
 import { getMessage, postJson, postMessage } from '../helpers/http.js';
-import { startRedisApp } from '../helpers/redis-app.js';
-import { RedisServer } from '../../tools/stack/redis-server.js';
-import { requireRedisServer } from '../helpers/require-command.js';
+import { useStandaloneRedisApp } from '../helpers/redis-app.js';
 import { expectedDigest } from '../helpers/sha256.js';
 
 const wellFormed = fc.oneof(
@@ -66,18 +64,8 @@ describe('round trip (property), embedded store', () => {
 });
 
 describe('round trip (property), Redis with the cache off', () => {
-  let server: RedisServer;
-  let app: TestApp;
-  before(async function () {
-    requireRedisServer(this);
-    server = await RedisServer.start();
-    // Without the cache every GET reads the bytes back from Redis.
-    app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
-  });
-  after(async () => {
-    await app?.close();
-    await server?.destroy();
-  });
+  // Without the cache every GET reads the bytes back from Redis.
+  const { app } = useStandaloneRedisApp();
 
-  roundTripProperties(() => app, 200);
+  roundTripProperties(app, 200);
 });

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
 import { postJson } from '../helpers/http.js';
-import { startRedisApp } from '../helpers/redis-app.js';
-import { RedisServer } from '../../tools/stack/redis-server.js';
+import { startRedisApp, useStandaloneRedisApp } from '../helpers/redis-app.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 import { RedisCluster, ask } from '../helpers/redis-topologies.js';
 import { expectedDigest } from '../helpers/sha256.js';
@@ -40,30 +39,20 @@ describe('batches on Redis', function () {
   this.timeout(60_000);
 
   describe('standalone', () => {
-    let server: RedisServer;
-    let app: TestApp;
-    before(async function () {
-      requireRedisServer(this);
-      server = await RedisServer.start();
-      app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
-    });
-    after(async () => {
-      await app?.close();
-      await server?.destroy();
-    });
+    const standalone = useStandaloneRedisApp();
 
     it(`when ${COUNT} messages are posted and looked up in batches, then all round-trip exactly`, async () => {
-      await expectRoundTrip(app);
+      await expectRoundTrip(standalone.app());
     });
 
     it('when a batch is posted or looked up, then Redis reads it as one pipeline, not item by item', async () => {
       const batch = messages.map((m) => `${m} again`);
-      const [posting] = await readsDuring([server.port], () =>
-        postJson(app.url, '/messages/batch', { messages: batch }),
+      const [posting] = await readsDuring([standalone.server().port], () =>
+        postJson(standalone.app().url, '/messages/batch', { messages: batch }),
       );
       const digests = batch.map((m) => expectedDigest(m));
-      const [looking] = await readsDuring([server.port], () =>
-        postJson(app.url, '/digests/lookup', { digests }),
+      const [looking] = await readsDuring([standalone.server().port], () =>
+        postJson(standalone.app().url, '/digests/lookup', { digests }),
       );
 
       expect(posting).to.be.at.most(COUNT / 20);

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
 import { send } from '../helpers/http.js';
-import { startRedisApp } from '../helpers/redis-app.js';
-import { RedisServer } from '../../tools/stack/redis-server.js';
+import { startRedisApp, useStandaloneRedisApp } from '../helpers/redis-app.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 import { RedisCluster, SentinelGroup } from '../helpers/redis-topologies.js';
 import { messageContract } from '../http/message-contract.js';
@@ -14,19 +13,9 @@ describe('the API contract on each Redis topology', function () {
   this.timeout(60_000);
 
   describe('standalone Redis', () => {
-    let server: RedisServer;
-    let app: TestApp;
-    before(async function () {
-      requireRedisServer(this);
-      server = await RedisServer.start();
-      app = await startRedisApp(server, NO_CACHE);
-    });
-    after(async () => {
-      await app?.close();
-      await server?.destroy();
-    });
+    const standalone = useStandaloneRedisApp();
 
-    messageContract(() => app);
+    messageContract(standalone.app);
   });
 
   describe('a Sentinel group (primary, two replicas, three sentinels)', () => {
