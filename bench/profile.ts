@@ -9,7 +9,8 @@ import { SCENARIOS } from './scenarios.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = `${ROOT}/bench/results/profiles`;
-const PROFILED = ['get-cold', 'post-new'];
+// Scenario ids from the command line (`npm run bench:profile -- get-warm`), else one GET and one POST.
+const PROFILED = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['get-cold', 'post-new'];
 const SECONDS = 10;
 
 interface ProfileNode {
@@ -88,7 +89,7 @@ function summarise(profile: CpuProfile, top: number, skipUs: number): string {
 }
 
 /**
- * Runs the built service under `node --cpu-prof` for one GET and one POST scenario (50 connections, 10 s
+ * Runs the built service under `node --cpu-prof` for each profiled scenario (50 connections, 10 s
  * each, a service process per scenario so each profile holds one kind of traffic), then writes where the
  * CPU time went, by module and by function, to bench/results/profile.md.
  */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { RedisServer } from '../tools/stack/redis-server.js';
 import { prepareFixtures } from './fixtures.js';
 import { measure, type Measurement } from './load.js';
-import { measureMemory } from './memory.js';
+import { measureMemory, type MemoryResult } from './memory.js';
 import { startBaseline, startService, type Target } from './processes.js';
 import { type BenchResults, markdown, summarise, type ScenarioResult } from './report.js';
 import { batchPosts, SCENARIOS, type ServiceKind } from './scenarios.js';
@@ -19,6 +19,12 @@ const SMOKE = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1
 const MODE = SMOKE
   ? { durationSec: 1, warmupSec: 0.5, rounds: 1, connections: [4], stored: 1_000, big: 50 }
   : { durationSec: 10, warmupSec: 2, rounds: 2, connections: undefined, stored: 10_000, big: 1_000 };
+/** `--only=get-cold,batch,memory` measures just those parts (ids of SCENARIOS, `batch`, `memory`). */
+const ONLY = process.argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
+const selected = (id: string) => ONLY === undefined || ONLY.includes(id);
 const BATCH_SIZE = 100;
 const MEMORY_MESSAGES = SMOKE ? 20_000 : 1_000_000;
 
@@ -43,7 +49,7 @@ async function main(): Promise<void> {
     log(`${SMOKE ? 'smoke' : 'full'} mode; ${MODE.stored} stored messages`);
 
     const scenarios: ScenarioResult[] = [];
-    for (const scenario of SCENARIOS) {
+    for (const scenario of SCENARIOS.filter((s) => selected(s.id))) {
       const pair = [services[scenario.service], baseline] as const;
       const run = (target: Target, connections: number, durationSec: number) =>
         measure({
@@ -72,43 +78,27 @@ async function main(): Promise<void> {
       }
     }
 
-    const batchRuns: Measurement[] = [];
-    // A fresh run id per call: every batch message is new, as in the single POST scenario it is compared with.
-    const batchRequests = () => {
-      const run = randomBytes(6).toString('hex');
-      return batchPosts(BATCH_SIZE, (n) => `batch ${run} message number ${n}: the quick brown fox`);
-    };
     const batchConnections = SMOKE ? 4 : 50;
-    await measure({
-      url: service.url,
-      connections: batchConnections,
-      durationSec: MODE.warmupSec,
-      expected: [201],
-      requests: batchRequests(),
-    });
-    for (let round = 0; round < MODE.rounds; round++) {
-      batchRuns.push(
-        await measure({
-          url: service.url,
-          connections: batchConnections,
-          durationSec: MODE.durationSec,
-          expected: [201],
-          requests: batchRequests(),
-        }),
-      );
+    const batchRuns = selected('batch') ? await measureBatch(service, batchConnections) : [];
+    if (batchRuns.length) {
+      log(`batch: ${batchRuns.map((r) => (r.requestsPerSec * BATCH_SIZE).toFixed(0)).join(', ')} messages/s`);
     }
-    log(`batch: ${batchRuns.map((r) => (r.requestsPerSec * BATCH_SIZE).toFixed(0)).join(', ')} messages/s`);
 
     // Memory on a service of its own, so the peak is that of 1,000,000 posts and nothing before them.
-    const fresh = await startService('service-memory', redis.url);
-    targets.push(fresh);
     const limitBytes = DEFAULT_CACHE_BYTES + 150 * 1024 * 1024;
-    const memory = await measureMemory(fresh, MEMORY_MESSAGES, BATCH_SIZE, limitBytes);
-    log(
-      `memory: ${memory.messages} messages in ${memory.seconds.toFixed(0)} s, peak RSS ` +
-        `${(memory.peakRssBytes / 2 ** 20).toFixed(0)} MiB (limit ${(limitBytes / 2 ** 20).toFixed(0)} MiB), ` +
-        `errors ${memory.load.errors}`,
-    );
+    let memory: MemoryResult | undefined;
+    if (selected('memory')) {
+      const fresh = await startService('service-memory', redis.url);
+      targets.push(fresh);
+      memory = await measureMemory(fresh, MEMORY_MESSAGES, BATCH_SIZE, limitBytes);
+      log(
+        `memory: ${memory.messages} messages in ${memory.seconds.toFixed(0)} s, peak RSS ` +
+          `${(memory.peakRssBytes / 2 ** 20).toFixed(0)} MiB (limit ${(limitBytes / 2 ** 20).toFixed(0)} MiB), ` +
+          `errors ${memory.load.errors}`,
+      );
+    }
+    // A partial run (--only) prints what it measured and leaves the committed results alone.
+    if (ONLY || !memory) return;
 
     const results: BenchResults = {
       mode: SMOKE ? 'smoke' : 'full',
@@ -148,6 +138,20 @@ async function main(): Promise<void> {
     await Promise.all(targets.map((target) => target.stop()));
     await redis.destroy();
   }
+}
+
+/** POSTs of batches of BATCH_SIZE new messages: the warm-up, then the alternation's number of rounds. */
+async function measureBatch(service: Target, connections: number): Promise<Measurement[]> {
+  // A fresh run id per call: every batch message is new, as in the single POST scenario it is compared with.
+  const batch = (durationSec: number) => {
+    const run = randomBytes(6).toString('hex');
+    const requests = batchPosts(BATCH_SIZE, (n) => `batch ${run} message number ${n}: the quick brown fox`);
+    return measure({ url: service.url, connections, durationSec, expected: [201], requests });
+  };
+  await batch(MODE.warmupSec);
+  const runs: Measurement[] = [];
+  for (let round = 0; round < MODE.rounds; round++) runs.push(await batch(MODE.durationSec));
+  return runs;
 }
 
 main().catch((error: unknown) => {

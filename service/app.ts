@@ -6,7 +6,7 @@ import { mountDocs } from './http/docs.js';
 import { respondWithErrors } from './http/errors.js';
 import { createHandlers } from './http/handlers.js';
 import { observeRequests } from './http/observe.js';
-import { createApiRouter, unmatched } from './http/router.js';
+import { createApiRouter } from './http/router.js';
 import { loadSpec } from './http/spec.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Metrics } from './metrics.js';
@@ -46,9 +46,9 @@ export async function createApp({
     if (lifecycle.shuttingDown) ctx.set('Connection', 'close');
   });
   app.use(respondWithErrors());
-  app.use(router.routes());
+  app.use(router.routes);
   mountDocs(app, spec.yaml);
-  app.use(unmatched(router));
+  app.use(router.unmatched);
   // Errors outside the middleware chain (a socket failing mid-response) have no response left to write.
   app.on('error', (error: Error) => logger.warn({ err: error }, 'response could not be completed'));
   return app;

@@ -3,7 +3,7 @@ import type { Middleware } from 'koa';
 import type { Messages } from '../domain/messages.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { MessageStore } from '../store/message-store.js';
-import { unavailable } from './errors.js';
+import { MESSAGE_NOT_FOUND, unavailable } from './errors.js';
 
 /** One Koa middleware per operationId in openapi.yaml; the router checks that the two sets match. */
 export type Handlers = Record<string, Middleware>;
@@ -37,7 +37,7 @@ export function createHandlers(
 
     async getMessage(ctx) {
       const found = await messages.find(ctx.params.digest ?? '');
-      if (found === null) throw createError(404, 'Message not found');
+      if (found === null) throw MESSAGE_NOT_FOUND;
       ctx.set('ETag', `"${found.digest}"`);
       ctx.set('Cache-Control', IMMUTABLE);
       ctx.status = 200;

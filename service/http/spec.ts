@@ -9,7 +9,7 @@ export const SPEC_PATH = fileURLToPath(new URL('../../openapi.yaml', import.meta
 export interface ApiOperation {
   operationId: string;
   method: string;
-  /** The path in koa-router syntax (`/messages/:digest`). */
+  /** The path in the router's syntax (`/messages/:digest`). */
   path: string;
   body: { mediaTypes: string[]; validate: ValidateFunction } | undefined;
 }
