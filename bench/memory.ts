@@ -1,6 +1,6 @@
 import { measure, type Measurement } from './load.js';
 import { rssBytes, type Target } from './processes.js';
-import { batchPosts } from './scenarios.js';
+import { batchPostsAndLookups } from './scenarios.js';
 
 export interface MemoryResult {
   messages: number;
@@ -14,7 +14,8 @@ export interface MemoryResult {
 
 /**
  * Posts `total` distinct messages (through the batch endpoint, `perRequest` at a time, to keep it short)
- * to a fresh service and samples its resident size every 100 ms from /proc, keeping the peak.
+ * to a fresh service, reading each batch back, and samples its resident size every 100 ms from /proc,
+ * keeping the peak.
  */
 export async function measureMemory(
   target: Target,
@@ -31,10 +32,11 @@ export async function measureMemory(
       url: target.url,
       connections: 8,
       durationSec: 0,
-      amount: Math.ceil(total / perRequest),
-      expected: [201],
-      // ~100-byte messages, all distinct, so every one lands in Redis and passes through the cache.
-      requests: batchPosts(perRequest, (n) => `memory scenario message ${n} `.padEnd(100, '.')),
+      // A post and a lookup per batch.
+      amount: 2 * Math.ceil(total / perRequest),
+      expected: [200, 201],
+      // ~100-byte messages, all distinct, so every one lands in Redis and, read back, in the cache.
+      requests: batchPostsAndLookups(perRequest, (n) => `memory scenario message ${n} `.padEnd(100, '.')),
     });
     peakRssBytes = Math.max(peakRssBytes, rssBytes(target.pid));
     return {

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       const spawnedAt = performance.now();
       const service = await startService(id, redis.url, env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
       try {
-        const fixtures = await prepareFixtures(service.url, 10_000, 0);
+        const fixtures = await prepareFixtures(service.url, 10_000, 100);
         skipUs = (performance.now() - spawnedAt) * 1000;
         const result = await measure({
           url: service.url,

@@ -25,6 +25,8 @@ const ONLY = process.argv
   ?.slice('--only='.length)
   .split(',');
 const selected = (id: string) => ONLY === undefined || ONLY.includes(id);
+// 100 per request: at the default limit of 1000, 21 of the batch requests of one full run failed (cause not yet
+// found; see the issue 6 notes).
 const BATCH_SIZE = 100;
 const MEMORY_MESSAGES = SMOKE ? 20_000 : 1_000_000;
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Request } from 'autocannon';
 
 /** Which shaservice process a scenario measures: the default cache, or the cache turned off. */
@@ -132,12 +132,41 @@ export function bigMessage(n: number): string {
   return head + 'x'.repeat(64 * 1024 - head.length);
 }
 
+const batchOf = (size: number, message: (n: number) => string, batch: number) =>
+  Array.from({ length: size }, (_, i) => message(batch * size + i));
+
+const batchPost = (messages: string[]): Request => ({
+  method: 'POST',
+  path: '/messages/batch',
+  headers: JSON_HEADERS,
+  body: JSON.stringify({ messages }),
+});
+
 /** POST /messages/batch requests of `size` distinct messages each; message number n is `message(n)`. */
 export function batchPosts(size: number, message: (n: number) => string): Request[] {
-  return each((batch) => ({
-    method: 'POST',
-    path: '/messages/batch',
-    headers: JSON_HEADERS,
-    body: JSON.stringify({ messages: Array.from({ length: size }, (_, i) => message(batch * size + i)) }),
-  }));
+  return each((batch) => batchPost(batchOf(size, message, batch)));
+}
+
+// How many batches a lookup trails the newest post by: more than the connections in flight, so that the
+// batch it reads back has been answered.
+const LOOKUP_LAG = 16;
+
+/**
+ * Batches of new messages as in `batchPosts`, each post followed by a POST /digests/lookup of an earlier
+ * batch, so every message is both written and read (and so held by the cache, which fills on reads).
+ */
+export function batchPostsAndLookups(size: number, message: (n: number) => string): Request[] {
+  return each((n) => {
+    const batch = Math.floor(n / 2);
+    if (n % 2 === 0) return batchPost(batchOf(size, message, batch));
+    const digests = batchOf(size, message, Math.max(0, batch - LOOKUP_LAG)).map((text) =>
+      createHash('sha256').update(text, 'utf8').digest('hex'),
+    );
+    return {
+      method: 'POST',
+      path: '/digests/lookup',
+      headers: JSON_HEADERS,
+      body: JSON.stringify({ digests }),
+    };
+  });
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 import { Ajv, type ErrorObject } from 'ajv';
 import { type ReadFile, type RedisConfig, redisConfig } from './config-redis.js';
 
@@ -110,7 +111,8 @@ export const configSchema = {
       type: 'integer',
       minimum: 0,
       default: 64 * 1024 * 1024,
-      description: 'Size of the in-process LRU cache of messages; 0 turns it off.',
+      description:
+        'Size of the in-process LRU cache of messages read; 0 turns it off. Must fit in the heap NODE_OPTIONS gives.',
     },
     MAX_BODY_BYTES: {
       type: 'integer',
@@ -178,6 +180,9 @@ type Env = Record<string, string | undefined>;
 type SettingName = keyof typeof configSchema.properties;
 export type Settings = Record<SettingName, string | number | boolean | undefined>;
 
+/** What the heap needs besides the cache: the service's own ~20 MiB, requests in flight, V8's slack. */
+export const HEAP_HEADROOM_BYTES = 128 * 2 ** 20;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -193,7 +198,11 @@ const validate = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true
  * Reads and checks every setting; throws a ConfigError that lists all problems at once. Files named by
  * settings (secrets mounted by Kubernetes) are read here too, so a missing one stops start-up.
  */
-export function loadConfig(env: Env, readFile: ReadFile = (path) => readFileSync(path, 'utf8')): Config {
+export function loadConfig(
+  env: Env,
+  readFile: ReadFile = (path) => readFileSync(path, 'utf8'),
+  heapLimitBytes = getHeapStatistics().heap_size_limit,
+): Config {
   const settings: Record<string, string | number | boolean> = {};
   for (const name of Object.keys(configSchema.properties)) {
     const value = env[name];
@@ -203,6 +212,16 @@ export function loadConfig(env: Env, readFile: ReadFile = (path) => readFileSync
   const problems = validate(settings) ? [] : (validate.errors ?? []).map((e) => describe(e, env));
   if (settings.PORT === settings.METRICS_PORT && settings.PORT !== 0) {
     problems.push(`PORT and METRICS_PORT must differ (both are ${settings.PORT})`);
+  }
+  // A cache the heap cannot hold ends with V8 out of memory under load; better to refuse at start.
+  const cacheBytes = Number(settings.CACHE_MAX_BYTES ?? 0);
+  if (cacheBytes + HEAP_HEADROOM_BYTES > heapLimitBytes) {
+    const mib = (bytes: number) => Math.ceil(bytes / 2 ** 20);
+    problems.push(
+      `CACHE_MAX_BYTES=${cacheBytes} needs a heap of ${mib(cacheBytes + HEAP_HEADROOM_BYTES)} MiB, but Node's ` +
+        `is limited to ${mib(heapLimitBytes)} MiB: raise --max-old-space-size in NODE_OPTIONS ` +
+        `(the chart's nodeOptions) or lower CACHE_MAX_BYTES`,
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const { redis, problems: redisProblems } = redisConfig(settings as Settings, readFile);

@@ -11,12 +11,22 @@ export interface Metrics {
   cacheMisses: Counter;
   cacheBytes: Gauge;
   cacheEntries: Gauge;
+  /** Where the cache gauges read their values when scraped (the cache installs itself). */
+  measureCache(size: () => CacheSize): void;
+}
+
+export interface CacheSize {
+  bytes: number;
+  entries: number;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // Read at scrape time rather than set on every write: two gauge updates per cached message cost more than
+  // the caching itself, and a scrape every few seconds sees the same numbers.
+  let cacheSize = (): CacheSize => ({ bytes: 0, entries: 0 });
   return {
     registry,
     // Labels are the operationId (or "unmatched"), never a raw path, so cardinality stays bounded.
@@ -60,11 +70,20 @@ export function createMetrics(): Metrics {
       name: 'shaservice_cache_bytes',
       help: 'Estimated bytes held by the in-process cache.',
       registers,
+      collect() {
+        this.set(cacheSize().bytes);
+      },
     }),
     cacheEntries: new Gauge({
       name: 'shaservice_cache_entries',
       help: 'Messages held by the in-process cache.',
       registers,
+      collect() {
+        this.set(cacheSize().entries);
+      },
     }),
+    measureCache(size) {
+      cacheSize = size;
+    },
   };
 }

@@ -88,6 +88,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('when the cache does not fit in the heap Node was given, then that is a problem naming NODE_OPTIONS', () => {
+    const heap = 280 * 2 ** 20;
+    const loaded = loadConfig({ CACHE_MAX_BYTES: String(64 * 2 ** 20) }, undefined, heap);
+    expect(loaded.cacheMaxBytes).to.equal(64 * 2 ** 20);
+
+    expect(() => loadConfig({ CACHE_MAX_BYTES: String(200 * 2 ** 20) }, undefined, heap))
+      .to.throw(ConfigError)
+      .with.property('problems')
+      .that.deep.equals([
+        "CACHE_MAX_BYTES=209715200 needs a heap of 328 MiB, but Node's is limited to 280 MiB: raise " +
+          "--max-old-space-size in NODE_OPTIONS (the chart's nodeOptions) or lower CACHE_MAX_BYTES",
+      ]);
+  });
+
   describe('Redis topologies', () => {
     it('when REDIS_SENTINELS is set, then the sentinels, master name and passwords are read', () => {
       const config = loadConfig({

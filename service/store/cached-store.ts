@@ -8,18 +8,17 @@ const ENTRY_OVERHEAD_BYTES = 200;
 /**
  * A per-process LRU cache in front of a store, bounded in bytes. A digest names its message forever, so
  * entries are never invalidated; only found messages are cached, since an unknown digest may be stored later
- * through another replica.
+ * through another replica. It fills on reads only: a bulk of writes (an import, a batch) would otherwise
+ * push out the messages being read, for entries that another replica may be the one asked for, and keep
+ * V8 collecting evicted entries from its old generation.
  */
 export function createCachedStore(store: MessageStore, maxBytes: number, metrics: Metrics): MessageStore {
   const cache = new LRUCache<string, string>({
     maxSize: maxBytes,
     sizeCalculation: (message) => message.length * 2 + ENTRY_OVERHEAD_BYTES,
   });
-  function remember(digest: string, message: string): void {
-    cache.set(digest, message);
-    metrics.cacheBytes.set(cache.calculatedSize);
-    metrics.cacheEntries.set(cache.size);
-  }
+  metrics.measureCache(() => ({ bytes: cache.calculatedSize, entries: cache.size }));
+  const remember = (digest: string, message: string) => cache.set(digest, message);
 
   return {
     async get(digest) {
@@ -33,10 +32,7 @@ export function createCachedStore(store: MessageStore, maxBytes: number, metrics
       if (message !== null) remember(digest, message);
       return message;
     },
-    async put(digest, message) {
-      await store.put(digest, message);
-      remember(digest, message);
-    },
+    put: (digest, message) => store.put(digest, message),
     async getMany(digests) {
       const found = digests.map((digest) => cache.get(digest) ?? null);
       const missing = digests.filter((_, i) => found[i] === null);
@@ -53,10 +49,7 @@ export function createCachedStore(store: MessageStore, maxBytes: number, metrics
         return fromStore;
       });
     },
-    async putMany(entries) {
-      await store.putMany(entries);
-      for (const [digest, message] of entries) remember(digest, message);
-    },
+    putMany: (entries) => store.putMany(entries),
     ping: () => store.ping(),
     close: () => store.close(),
   };

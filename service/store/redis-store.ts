@@ -86,7 +86,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     inPipelines(
       entries,
       ([digest]) => digest,
-      (pipeline, [digest, message]) => pipeline.set(digest, message, 'NX'),
+      (pipeline, [digest, message]) => pipeline.set(digest, wire(message), 'NX'),
       minReplicaAcks,
     );
 
@@ -94,7 +94,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     get: (digest) => run(() => client.get(digest)),
     async put(digest, message) {
       if (minReplicaAcks > 0) await run(() => putMany([[digest, message]]));
-      else await run(() => client.set(digest, message, 'NX'));
+      else await run(() => client.set(digest, wire(message), 'NX'));
     },
     async getMany(digests) {
       const replies = await run(() =>
@@ -117,6 +117,14 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
       client.disconnect();
     },
   };
+}
+
+// Commands leave in pipelines (auto-pipelining, batches), which ioredis joins by appending strings; for a
+// long message that means copying ever longer strings, so those go as bytes, which it joins in one copy.
+const LONG_MESSAGE_CHARS = 1024;
+
+function wire(message: string): string | Buffer {
+  return message.length > LONG_MESSAGE_CHARS ? Buffer.from(message, 'utf8') : message;
 }
 
 function assertAcknowledged(acknowledged: number, wanted: number, timeoutMs: number): void {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { productionNodeOptions } from '../../tools/stack/replica.js';
 import { renderChart, requireRenderer } from '../helpers/chart.js';
 
 describe('chart: the API Deployment', () => {
@@ -20,6 +21,16 @@ describe('chart: the API Deployment', () => {
     expect(apiContainer().image).to.equal('shaservice:0.1.0');
     const tagged = renderChart({ set: { 'image.repository': 'reg/shaservice', 'image.tag': 'abc123' } });
     expect(apiContainer(tagged).image).to.equal('reg/shaservice:abc123');
+  });
+
+  it('when rendered with defaults, then the pods get the heap limits the image sets and room above them', () => {
+    const rendered = defaults();
+    const nodeOptions: string = rendered.one('ConfigMap', 'shaservice').data.NODE_OPTIONS;
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(nodeOptions)?.[1]);
+    const limitMiB = Number(/^(\d+)Mi$/.exec(apiContainer(rendered).resources.limits.memory)?.[1]);
+
+    expect(nodeOptions).to.equal(productionNodeOptions());
+    expect(limitMiB - heapMiB).to.be.at.least(128);
   });
 
   it('when rendered with defaults, then startup and liveness probe /healthz and readiness probes /readyz', () => {

@@ -85,6 +85,7 @@ describe('request logs and metrics', () => {
   it('when metrics are read, then default process metrics and cache counters are there', async () => {
     const posted = await postMessage(app.url, 'cached');
     await getMessage(app.url, posted.json.digest);
+    await getMessage(app.url, posted.json.digest);
 
     const text = await app.metrics.registry.metrics();
     expect(text).to.include('process_cpu_seconds_total');

@@ -38,15 +38,18 @@ describe('createCachedStore', () => {
     expect(await metricValue(metrics, 'shaservice_cache_hits_total')).to.equal(1);
   });
 
-  it('when a message is written, then it is cached and read without the store', async () => {
+  it('when a message is written, then it is stored but not cached until it is read', async () => {
     const backing = countingStore();
-    const cached = createCachedStore(backing, 1024 * 1024, createMetrics());
+    const metrics = createMetrics();
+    const cached = createCachedStore(backing, 1024 * 1024, metrics);
 
-    await cached.put('d2', 'two');
+    await cached.putMany([['d2', 'two']]);
+    await cached.put('d4', 'four');
 
+    expect(await metricValue(metrics, 'shaservice_cache_entries')).to.equal(0);
     expect(await cached.get('d2')).to.equal('two');
-    expect(backing.gets).to.equal(0);
-    expect(await backing.get('d2')).to.equal('two');
+    expect(await cached.getMany(['d2', 'd4'])).to.deep.equal(['two', 'four']);
+    expect(backing.gets).to.equal(2);
   });
 
   it('when a digest is unknown, then it is not cached, so a later write elsewhere is seen', async () => {
@@ -59,12 +62,14 @@ describe('createCachedStore', () => {
     expect(await cached.get('d3')).to.equal('written by another replica');
   });
 
-  it('when more is written than it may hold, then the cache stays within its byte bound', async () => {
+  it('when more is read than it may hold, then the cache stays within its byte bound', async () => {
     const maxBytes = 64 * 1024;
     const metrics = createMetrics();
-    const cached = createCachedStore(createMemoryStore(), maxBytes, metrics);
+    const backing = createMemoryStore();
+    const cached = createCachedStore(backing, maxBytes, metrics);
 
-    for (let i = 0; i < 1000; i++) await cached.put(`d${i}`, 'x'.repeat(500));
+    for (let i = 0; i < 1000; i++) await backing.put(`d${i}`, 'x'.repeat(500));
+    for (let i = 0; i < 1000; i++) await cached.get(`d${i}`);
 
     const bytes = await metricValue(metrics, 'shaservice_cache_bytes');
     expect(bytes)
