@@ -39,12 +39,17 @@ async function main(): Promise<void> {
   const redis = await RedisServer.start(['--appendonly', 'no']);
   const targets: Target[] = [];
   try {
-    const started = await Promise.all([
+    const starting = await Promise.allSettled([
       startService('service', redis.url),
       startService('service-nocache', redis.url, { CACHE_MAX_BYTES: '0' }),
       startBaseline(redis.url),
     ]);
+    // The ones that did start are stopped below even when another did not; left running, they keep the
+    // bench from exiting.
+    const started = starting.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     targets.push(...started);
+    const failed = starting.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     const [service, serviceNoCache, baseline] = started as [Target, Target, Target];
     const services: Record<ServiceKind, Target> = { service, 'service-nocache': serviceNoCache };
     const fixtures = await prepareFixtures(service.url, MODE.stored, MODE.big);

@@ -5,6 +5,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { createMetricsApp } from './http/metrics-app.js';
 import { createLifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
+import { growHeapAsWithoutCap } from './heap.js';
 import { createMetrics } from './metrics.js';
 import { shutDown } from './shutdown.js';
 import { createMemoryStore } from './store/memory-store.js';
@@ -13,6 +14,7 @@ import { createRedisStore } from './store/redis-store.js';
 
 // The only module that reads the environment, listens, and handles signals.
 async function main(): Promise<void> {
+  growHeapAsWithoutCap();
   let config: Config;
   try {
     config = loadConfig(process.env);
