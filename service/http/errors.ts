@@ -14,8 +14,8 @@ export function noEndpoint(): HttpError {
   return NO_ENDPOINT;
 }
 
-export function unavailable(reason: string): HttpError {
-  return createError(503, reason, { expose: true, headers: { 'Retry-After': RETRY_AFTER_SECONDS } });
+export function unavailable(reason: string, cause?: Error): HttpError {
+  return createError(503, reason, { expose: true, headers: { 'Retry-After': RETRY_AFTER_SECONDS }, cause });
 }
 
 /** Turns any error into an HTTP error: known ones keep their meaning, anything else is a bug (500). */
@@ -23,7 +23,7 @@ export function toHttpError(error: unknown): HttpError {
   if (isHttpError(error)) return error;
   if (error instanceof InvalidMessageError) return createError(400, error.message, { index: error.index });
   if (error instanceof StoreUnavailableError) {
-    return unavailable('The message store is unavailable right now; retry shortly');
+    return unavailable('The message store is unavailable right now; retry shortly', error);
   }
   return createError(500, 'Internal server error', { cause: error, expose: false });
 }
@@ -39,6 +39,8 @@ export function respondWithErrors(): Middleware {
     } catch (thrown) {
       const error = toHttpError(thrown);
       ctx.state.error = error.status >= 500 && !error.expose ? (error.cause ?? error) : undefined;
+      // Clients learn only that the store is unavailable; the operator reads why in the request's log line.
+      if (error.status === 503 && error.cause instanceof Error) ctx.state.cause = error.cause.message;
       ctx.status = error.status;
       ctx.set((error.headers as Record<string, string> | undefined) ?? {});
       ctx.body = {

@@ -23,7 +23,12 @@ export function observeRequests(logger: Logger, metrics: Metrics): Middleware {
       const labels = { method: ctx.method, route: ctx.state.route ?? 'unmatched', status: ctx.status };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, seconds);
-      const line = { reqId: requestId, ...labels, durationMs: Math.round(seconds * 1e6) / 1e3 };
+      const line = {
+        reqId: requestId,
+        ...labels,
+        durationMs: Math.round(seconds * 1e6) / 1e3,
+        cause: ctx.state.cause as string | undefined,
+      };
       if (ctx.state.error) logger.error({ ...line, err: ctx.state.error }, 'request failed');
       else logger.info(line, 'request');
     }

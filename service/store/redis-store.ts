@@ -3,7 +3,7 @@ import { type ChainableCommander, Cluster, type Redis, ReplyError } from 'ioredi
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config-redis.js';
 import { type MessageStore, StoreUnavailableError } from './message-store.js';
-import { createRedisClient } from './redis-client.js';
+import { createRedisClient, reconnectDelay } from './redis-client.js';
 
 export interface RedisStoreOptions extends RedisConfig {
   logger: Logger;
@@ -37,7 +37,9 @@ const TRANSIENT_REPLIES = new Set([
 export function createRedisStore(options: RedisStoreOptions): MessageStore {
   const { logger, minReplicaAcks, replicaAckTimeoutMs } = options;
   const client = createRedisClient(options);
+  let closing = false;
   logTransitions(client, logger);
+  reconnectWhenGivenUp(client, logger, () => closing);
 
   async function run<T>(command: () => Promise<T>): Promise<T> {
     try {
@@ -112,6 +114,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     },
     ping: () => run(() => assertWritable(client, minReplicaAcks)),
     async close() {
+      closing = true;
       await client.quit().catch(() => undefined);
       // quit() leaves the Sentinel failover detector's own connections open; disconnect() closes them too.
       client.disconnect();
@@ -147,7 +150,9 @@ function groupByNode<T>(
   for (const item of items) {
     // An unknown slot (map not loaded yet) shares one group; ioredis then answers an error, which is a 503.
     const node = client.slots[calculateSlot(keyPrefix + keyOf(item))]?.[0] ?? '';
-    groups.set(node, [...(groups.get(node) ?? []), item]);
+    const group = groups.get(node);
+    if (group) group.push(item);
+    else groups.set(node, [item]);
   }
   return [...groups.values()];
 }
@@ -185,6 +190,20 @@ function logTransitions(client: Redis | Cluster, logger: Logger): void {
   client.on('error', (error: Error) => {
     if (healthy) logger.warn({ err: error }, 'redis connection failed; requests get 503 until it returns');
     healthy = false;
+  });
+}
+
+/**
+ * ioredis gives up for good (status "end") when its Sentinel failover detector cuts short a reconnect that is
+ * still asking the sentinels for the primary (redis/ioredis#1683): every command then fails with "Connection
+ * is closed." and the pod stays unready until restarted. Unless the store is closing, connect again.
+ */
+function reconnectWhenGivenUp(client: Redis | Cluster, logger: Logger, closing: () => boolean): void {
+  client.on('end', () => {
+    if (closing()) return;
+    logger.warn('redis client gave up reconnecting; starting over');
+    const retry = () => closing() || client.connect().catch(() => undefined);
+    setTimeout(retry, reconnectDelay(1)).unref();
   });
 }
 

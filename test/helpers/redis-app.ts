@@ -40,8 +40,16 @@ export async function startRedisApp(
   return app;
 }
 
-export function pollUntilReady(app: TestApp): Promise<void> {
-  return pollUntil('readiness', async () => (await readiness(app)).status === 200, READY_WITHIN_MS, 50);
+export async function pollUntilReady(app: TestApp): Promise<void> {
+  let last: Reply | undefined;
+  await pollUntil(
+    'readiness',
+    async () => (last = await readiness(app)).status === 200,
+    READY_WITHIN_MS,
+    50,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message}; /readyz last answered ${last?.status} ${JSON.stringify(last?.json)}`);
+  });
 }
 
 export function readiness(app: TestApp): Promise<Reply> {

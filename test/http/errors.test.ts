@@ -31,8 +31,9 @@ describe('failing and slow stores', () => {
   });
   afterEach(() => app.close());
 
-  it('when the store is unavailable, then POST, GET and /readyz answer 503 with Retry-After', async () => {
-    store.failWith = new StoreUnavailableError('Redis is unavailable: connect ECONNREFUSED 10.0.0.1:6379');
+  it('when the store is unavailable, then POST, GET and /readyz answer 503 with Retry-After, and the log says why', async () => {
+    const reason = 'Redis is unavailable: connect ECONNREFUSED 10.0.0.1:6379';
+    store.failWith = new StoreUnavailableError(reason);
 
     for (const reply of [
       await postMessage(app.url, 'later'),
@@ -44,6 +45,13 @@ describe('failing and slow stores', () => {
       expect(reply.json.err_msg).to.be.a('string').and.not.include('ECONNREFUSED');
     }
     expect(await send(app.url, 'GET', '/healthz')).to.have.property('status', 200);
+    const requests = app.logs.filter((line) => line.msg === 'request');
+    expect(requests.filter((line) => line.status === 503).map((line) => line.cause)).to.deep.equal([
+      reason,
+      reason,
+      reason,
+    ]);
+    expect(requests.find((line) => line.status === 200)).not.to.have.property('cause');
   });
 
   it('when the store fails with a bug, then answers 500 with no internals, and logs the error', async () => {
