@@ -24,7 +24,7 @@ ENV NODE_ENV=production
 # full cache stays near 210 MiB resident. Under such a cap V8 would also collect three times as often; the
 # service undoes that at start-up (service/heap.ts). The chart sets the same (nodeOptions), and the service
 # refuses to start when CACHE_MAX_BYTES does not fit in the heap it is given.
-ENV NODE_OPTIONS="--max-old-space-size=176 --max-semi-space-size=8"
+ENV NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=8"
 WORKDIR /app
 COPY --from=production-dependencies /app/node_modules ./node_modules
 COPY package.json openapi.yaml ./

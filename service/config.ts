@@ -180,8 +180,8 @@ type Env = Record<string, string | undefined>;
 type SettingName = keyof typeof configSchema.properties;
 export type Settings = Record<SettingName, string | number | boolean | undefined>;
 
-/** What the heap needs besides the cache: the service's own ~20 MiB, requests in flight, V8's slack. */
-export const HEAP_HEADROOM_BYTES = 128 * 2 ** 20;
+/** What the heap needs besides the cache: the service's own ~16 MiB live, requests in flight, V8's slack. */
+export const HEAP_HEADROOM_BYTES = 96 * 2 ** 20;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

@@ -97,7 +97,7 @@ describe('loadConfig', () => {
       .to.throw(ConfigError)
       .with.property('problems')
       .that.deep.equals([
-        "CACHE_MAX_BYTES=209715200 needs a heap of 328 MiB, but Node's is limited to 280 MiB: raise " +
+        "CACHE_MAX_BYTES=209715200 needs a heap of 296 MiB, but Node's is limited to 280 MiB: raise " +
           "--max-old-space-size in NODE_OPTIONS (the chart's nodeOptions) or lower CACHE_MAX_BYTES",
       ]);
   });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
 import { postJson } from '../helpers/http.js';
-import { startRedisApp, useStandaloneRedisApp } from '../helpers/redis-app.js';
+import { startRedisApp, uniquePrefix, useStandaloneRedisApp } from '../helpers/redis-app.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 import { RedisCluster, ask } from '../helpers/redis-topologies.js';
 import { expectedDigest } from '../helpers/sha256.js';
@@ -57,6 +57,30 @@ describe('batches on Redis', function () {
 
       expect(posting).to.be.at.most(COUNT / 20);
       expect(looking).to.be.at.most(COUNT / 20);
+    });
+
+    it('when a key of a batch already holds another value, then it is left unchanged and the rest stored', async () => {
+      const prefix = uniquePrefix();
+      const app = await startRedisApp(standalone.server(), {
+        REDIS_KEY_PREFIX: prefix,
+        CACHE_MAX_BYTES: '0',
+      });
+      const batch = ['first of three', 'second of three', 'third of three'];
+      const taken = `${prefix}${expectedDigest(batch[1]!)}`;
+      await ask(standalone.server().port, 'SET', taken, 'written before, by someone else');
+      try {
+        const stored = await postJson(app.url, '/messages/batch', { messages: batch });
+
+        expect(stored.status).to.equal(201);
+        expect(await ask(standalone.server().port, 'GET', taken)).to.equal('written before, by someone else');
+        for (const message of [batch[0]!, batch[2]!]) {
+          expect(await ask(standalone.server().port, 'GET', `${prefix}${expectedDigest(message)}`)).to.equal(
+            message,
+          );
+        }
+      } finally {
+        await app.close();
+      }
     });
   });
 
