@@ -41,9 +41,14 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
   logTransitions(client, logger);
   reconnectWhenGivenUp(client, logger, () => closing);
 
+  // A Cluster client follows redirects and retries through a failover by itself, for as long as the failover
+  // lasts (requests waited up to 2.8 s in the failover test). A caller gets an answer, a 503 at worst, within
+  // the time to reach a node and have one command answered; the write may still land, and a retry is safe.
+  const deadlineMs = client instanceof Cluster ? options.connectTimeoutMs + options.commandTimeoutMs : 0;
+
   async function run<T>(command: () => Promise<T>): Promise<T> {
     try {
-      return await command();
+      return await (deadlineMs > 0 ? withinDeadline(command(), deadlineMs) : command());
     } catch (error) {
       throw translate(error);
     }
@@ -225,6 +230,15 @@ function reconnectWhenGivenUp(client: Redis | Cluster, logger: Logger, closing: 
     const retry = () => closing() || client.connect().catch(() => undefined);
     setTimeout(retry, reconnectDelay(1)).unref();
   });
+}
+
+/** The work's outcome, or StoreUnavailableError once `ms` have passed without one; the work itself goes on. */
+function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailableError(`Redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 function translate(error: unknown): unknown {
