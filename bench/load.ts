@@ -1,4 +1,5 @@
 import autocannon, { type Request } from 'autocannon';
+import { cpuMicros } from './cpu.js';
 
 /** What the report keeps of one autocannon run. */
 export interface Measurement {
@@ -9,6 +10,9 @@ export interface Measurement {
   /** Responses with a status outside `expected`, plus connection errors and timeouts. */
   errors: number;
   timeouts: number;
+  /** CPU µs per answered request of the server process and of Redis (NaN when not measured). */
+  serverCpuUs: number;
+  redisCpuUs: number;
 }
 
 export interface LoadOptions {
@@ -19,6 +23,8 @@ export interface LoadOptions {
   amount?: number;
   requests: Request[];
   expected: number[];
+  /** Processes whose CPU time to measure over the run: the server under load and its Redis. */
+  pids?: { server: number; redis: number };
 }
 
 /**
@@ -26,6 +32,8 @@ export interface LoadOptions {
  * clients do); a 10 s client timeout, so a stuck server shows up as timeouts rather than a hung bench.
  */
 export async function measure(options: LoadOptions): Promise<Measurement> {
+  const { pids } = options;
+  const before = pids && { server: cpuMicros(pids.server), redis: cpuMicros(pids.redis) };
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -49,5 +57,7 @@ export async function measure(options: LoadOptions): Promise<Measurement> {
     requests: answered,
     errors: answered - expected + result.errors,
     timeouts: result.timeouts,
+    serverCpuUs: pids && before ? (cpuMicros(pids.server) - before.server) / answered : NaN,
+    redisCpuUs: pids && before ? (cpuMicros(pids.redis) - before.redis) / answered : NaN,
   };
 }

@@ -62,6 +62,8 @@ function medianOf(runs: Measurement[]): Measurement {
     requests: runs.reduce((sum, r) => sum + r.requests, 0),
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
     timeouts: runs.reduce((sum, r) => sum + r.timeouts, 0),
+    serverCpuUs: median(runs.map((r) => r.serverCpuUs)),
+    redisCpuUs: median(runs.map((r) => r.redisCpuUs)),
   };
 }
 
@@ -137,6 +139,8 @@ export function targets(results: BenchResults): Target[] {
   return list;
 }
 
+/** A server's CPU per request, and Redis's on top: "92 + 25". */
+export const cpu = (m: Measurement) => `${m.serverCpuUs.toFixed(0)} + ${m.redisCpuUs.toFixed(0)}`;
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 const num = (n: number) => Math.round(n).toLocaleString('en');
 
@@ -151,14 +155,15 @@ export function markdown(results: BenchResults): string {
       `${s.service.p50Ms} / ${s.service.p99Ms}`,
       `${s.baseline.p50Ms} / ${s.baseline.p99Ms}`,
       `${s.p99Ratio.toFixed(2)}x`,
+      `${cpu(s.service)} / ${cpu(s.baseline)}`,
       `${s.service.errors} / ${s.baseline.errors}`,
     ].join(' | '),
   );
   const { single, batch, speedup } = batchSpeedup(results);
   const { memory } = results;
   return [
-    '| Scenario | Conns | shaservice req/s | baseline req/s | Ratio | shaservice p50 / p99 ms | baseline p50 / p99 ms | p99 ratio | Errors (svc / base) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Scenario | Conns | shaservice req/s | baseline req/s | Ratio | shaservice p50 / p99 ms | baseline p50 / p99 ms | p99 ratio | CPU µs/req, server + Redis (svc / base) | Errors (svc / base) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map((row) => `| ${row} |`),
     '',
     `Batch: ${num(batch)} messages/s through \`POST /messages/batch\` (${results.batch.size} per request, ` +

@@ -7,7 +7,7 @@ import { prepareFixtures } from './fixtures.js';
 import { measure, type Measurement } from './load.js';
 import { measureMemory, type MemoryResult } from './memory.js';
 import { startBaseline, startService, type Target } from './processes.js';
-import { type BenchResults, markdown, summarise, type ScenarioResult } from './report.js';
+import { type BenchResults, cpu, markdown, summarise, type ScenarioResult } from './report.js';
 import { batchPosts, SCENARIOS, type ServiceKind } from './scenarios.js';
 import { chart } from './svg.js';
 
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
     process.stdout.write(`[${((performance.now() - began) / 1000).toFixed(0).padStart(3)} s] ${text}\n`);
   // A fresh Redis of the bench's own; no persistence, so disk writes do not skew either server.
   const redis = await RedisServer.start(['--appendonly', 'no']);
+  const redisPid = redis.pid ?? NaN;
   const targets: Target[] = [];
   try {
     const starting = await Promise.allSettled([
@@ -65,6 +66,7 @@ async function main(): Promise<void> {
           durationSec,
           expected: scenario.expected,
           requests: scenario.requests(fixtures, randomBytes(6).toString('hex')),
+          pids: { server: target.pid, redis: redisPid },
         });
       // Warm-up: JIT, keep-alive sockets, and for the warm-cache scenario every stored digest in the cache.
       for (const target of pair) await run(target, 50, MODE.warmupSec);
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
         log(
           `${scenario.id} c=${connections}: ${result.service.requestsPerSec.toFixed(0)} vs ` +
             `${result.baseline.requestsPerSec.toFixed(0)} req/s, ratio ${result.ratio.toFixed(2)}, ` +
+            `CPU µs/req ${cpu(result.service)} vs ${cpu(result.baseline)}, ` +
             `errors ${result.service.errors}/${result.baseline.errors}`,
         );
       }

@@ -104,6 +104,11 @@ export class RedisServer {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** The redis-server process's id while it runs (the bench reads its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.child?.running ?? false;
   }
