@@ -10,8 +10,26 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   const options = {
     level,
     base: { service: 'shaservice' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeOncePerMillisecond(),
     formatters: { level: (label: string) => ({ level: label }) },
   };
   return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+}
+
+/**
+ * pino's isoTime, formatting the time once per millisecond rather than once per line: under load ten or more
+ * request lines share a millisecond, and formatting a Date was 2.8% of a cached GET's CPU.
+ */
+function isoTimeOncePerMillisecond(): () => string {
+  let formattedAt = NaN;
+  let formatted = '';
+  return () => {
+    const now = Date.now();
+    if (now !== formattedAt) {
+      formattedAt = now;
+      // The same partial JSON as pino.stdTimeFunctions.isoTime.
+      formatted = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return formatted;
+  };
 }

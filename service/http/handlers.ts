@@ -41,7 +41,9 @@ export function createHandlers(
       ctx.set('ETag', `"${found.digest}"`);
       ctx.set('Cache-Control', IMMUTABLE);
       ctx.status = 200;
-      if (ctx.fresh) ctx.status = 304;
+      // Only a request with If-None-Match can be fresh (there is no Last-Modified); asking Koa about any other
+      // copies every response header first.
+      if (ctx.get('If-None-Match') && ctx.fresh) ctx.status = 304;
       else ctx.body = { message: found.message };
     },
 
