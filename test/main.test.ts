@@ -201,6 +201,30 @@ describe('main (the service process)', () => {
       expect(service.logs.filter((line) => line.level !== 'info')).to.deep.equal([]);
       expect(service.logs.at(-1)?.msg).to.equal('shut down');
     });
+
+    it('when Redis is not up yet at start, then writes get 503 with Retry-After and readiness waits for it', async () => {
+      const server = redis!;
+      await server.stop();
+      const service = await ServiceProcess.spawn({ REDIS_URL: server.url });
+      services.push(service);
+      await pollUntil(
+        'the service to be live',
+        async () => (await send(service.url, 'GET', '/healthz').catch(() => undefined))?.status === 200,
+        10_000,
+      );
+
+      const early = await postMessage(service.url, 'before redis');
+      const earlyReady = await send(service.url, 'GET', '/readyz');
+      await server.startProcess();
+      await service.waitUntilReady();
+      const late = await postMessage(service.url, 'before redis');
+
+      expect(early.status).to.equal(503);
+      expect(early.headers['retry-after']).to.equal('1');
+      expect(early.json.err_msg).to.match(/unavailable/);
+      expect(earlyReady.status).to.equal(503);
+      expect(late.status).to.equal(201);
+    });
   });
 });
 

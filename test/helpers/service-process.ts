@@ -69,11 +69,15 @@ export class ServiceProcess {
     return new ServiceProcess(port, metricsPort, child);
   }
 
-  /** Spawns the service and answers once `GET /healthz` says 200. */
+  /**
+   * Spawns the service and answers once `GET /readyz` says 200, as Kubernetes waits before it sends traffic:
+   * live is not enough, since a process still connecting to Redis answers writes 503 (it fails fast rather
+   * than queue them).
+   */
   static async start(env: Record<string, string> = {}): Promise<ServiceProcess> {
     const service = await ServiceProcess.spawn(env);
     try {
-      await service.waitUntilHealthy();
+      await service.waitUntilReady();
     } catch (error) {
       await service.kill();
       throw error;
@@ -129,14 +133,14 @@ export class ServiceProcess {
     return found;
   }
 
-  async waitUntilHealthy(timeoutMs = 15_000): Promise<void> {
+  async waitUntilReady(timeoutMs = 15_000): Promise<void> {
     await pollUntil(
-      'GET /healthz to answer 200',
+      'GET /readyz to answer 200',
       async () => {
         if (this.exit) {
           throw new Error(`the service exited (${this.exit.code}) while starting; stderr:\n${this.stderr}`);
         }
-        const reply = await send(this.url, 'GET', '/healthz', { timeoutMs: 1_000 }).catch(() => undefined);
+        const reply = await send(this.url, 'GET', '/readyz', { timeoutMs: 1_000 }).catch(() => undefined);
         return reply?.status === 200;
       },
       timeoutMs,
