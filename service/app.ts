@@ -34,8 +34,8 @@ export async function createApp({
   const measured = instrumentStore(store, metrics);
   const cached =
     config.cacheMaxBytes > 0 ? createCachedStore(measured, config.cacheMaxBytes, metrics) : measured;
-  const handlers = createHandlers(createMessages(cached), measured, lifecycle, config);
-  const router = createApiRouter(spec.operations, handlers, config.maxBodyBytes);
+  const handlers = createHandlers(createMessages(cached), measured, lifecycle);
+  const router = createApiRouter(spec.operations, handlers, config);
 
   const app = new Koa();
   app.use(observeRequests(logger, metrics));

@@ -1,4 +1,3 @@
-import createError from 'http-errors';
 import type { Middleware } from 'koa';
 import type { Messages } from '../domain/messages.js';
 import type { Lifecycle } from '../lifecycle.js';
@@ -11,22 +10,7 @@ export type Handlers = Record<string, Middleware>;
 // A digest names one message forever, so a found message may be cached by anyone for as long as they like.
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-export interface HandlerLimits {
-  batchMaxItems: number;
-}
-
-export function createHandlers(
-  messages: Messages,
-  store: MessageStore,
-  lifecycle: Lifecycle,
-  { batchMaxItems }: HandlerLimits,
-): Handlers {
-  function assertBatchSize(count: number, what: string): void {
-    if (count > batchMaxItems) {
-      throw createError(400, `A batch holds at most ${batchMaxItems} ${what}; this one has ${count}`);
-    }
-  }
-
+export function createHandlers(messages: Messages, store: MessageStore, lifecycle: Lifecycle): Handlers {
   return {
     async postMessage(ctx) {
       const digest = await messages.save(ctx.state.body.message);
@@ -48,16 +32,12 @@ export function createHandlers(
     },
 
     async postMessageBatch(ctx) {
-      const list: string[] = ctx.state.body.messages;
-      assertBatchSize(list.length, 'messages');
       ctx.status = 201;
-      ctx.body = { digests: await messages.saveMany(list) };
+      ctx.body = { digests: await messages.saveMany(ctx.state.body.messages) };
     },
 
     async lookupDigests(ctx) {
-      const digests: string[] = ctx.state.body.digests;
-      assertBatchSize(digests.length, 'digests');
-      const results = await messages.findMany(digests);
+      const results = await messages.findMany(ctx.state.body.digests);
       ctx.body = {
         results: results.map(({ digest, message }) =>
           message === null ? { digest, found: false } : { digest, found: true, message },

@@ -1,25 +1,35 @@
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { TextDecoder } from 'node:util';
 import { parse as parseContentType } from 'content-type';
 import createError, { type HttpError } from 'http-errors';
 import type { Middleware } from 'koa';
 import getRawBody from 'raw-body';
+import type { BodySchema } from './spec.js';
 
-export interface JsonBodyOptions {
+// A refused body this small is checked again for every problem, so that a person's typo is explained in full
+// (`unknown field "mesage"; field "message" is required`); a larger one is answered with its first problem.
+const EXPLAIN_ALL_BELOW_BYTES = 4096;
+// However many problems were found, the answer names this many at most, and field names this long at most:
+// an error answer stays short whatever the body holds.
+const MAX_PROBLEMS = 5;
+const MAX_NAME_CHARS = 64;
+
+export interface JsonBodyOptions extends BodySchema {
   /** Largest body accepted, in bytes. */
   limit: number;
-  /** Media types the operation declares (from openapi.yaml). */
-  mediaTypes: string[];
-  /** The operation's body schema, compiled once at start-up. */
-  validate: ValidateFunction;
+  /** Most items in an array at the top of the body (a batch). */
+  maxItems: number;
 }
 
 /**
  * Reads, decodes, parses and validates a JSON request body, and puts it on `ctx.state.body`.
  * Raw bytes are decoded strictly: invalid UTF-8 would otherwise turn into U+FFFD and the stored message
  * would differ from the one the client sent, so it is refused instead.
+ * A body that will be refused costs at most a few passes over its bytes: the batch size is checked before any
+ * item is looked at, and the validator stops at the first problem (listing every problem of 500,000 bad items
+ * took seconds and a 21 MB answer, and ran a capped heap out).
  */
-export function jsonBody({ limit, mediaTypes, validate }: JsonBodyOptions): Middleware {
+export function jsonBody({ limit, maxItems, mediaTypes, validate, explain }: JsonBodyOptions): Middleware {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   return async (ctx, next) => {
     assertAcceptable(ctx.get('Content-Type'), ctx.get('Content-Encoding'), mediaTypes);
@@ -29,7 +39,11 @@ export function jsonBody({ limit, mediaTypes, validate }: JsonBodyOptions): Midd
       throw error;
     });
     const value = parse(decode(decoder, bytes));
-    if (!validate(value)) throw invalid(validate.errors ?? []);
+    assertBatchSizes(value, maxItems);
+    if (!validate(value)) {
+      const explained = bytes.length < EXPLAIN_ALL_BELOW_BYTES && !explain(value);
+      throw invalid((explained ? explain.errors : validate.errors) ?? []);
+    }
     ctx.state.body = value;
     await next();
   };
@@ -88,18 +102,33 @@ function parse(text: string): unknown {
   }
 }
 
-/** A 400 naming every problem; when one is in an array item (`messages[3]`), its index too. */
-function invalid(errors: ErrorObject[]): HttpError {
-  const problems = errors.map((error) => {
-    if (error.keyword === 'additionalProperties') {
-      return `unknown field "${error.params.additionalProperty}"`;
+function assertBatchSizes(value: unknown, maxItems: number): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+  for (const [field, items] of Object.entries(value)) {
+    if (Array.isArray(items) && items.length > maxItems) {
+      const count = `holds at most ${maxItems} items; this one has ${items.length}`;
+      throw createError(400, `Batch too large: field ${quoted(field)} ${count}`);
     }
-    if (error.keyword === 'required') return `field "${error.params.missingProperty}" is required`;
-    const where = error.instancePath ? `field "${fieldName(error.instancePath)}"` : 'the body';
+  }
+}
+
+/** A 400 naming the problems found; when one is in an array item (`messages[3]`), its index too. */
+function invalid(errors: ErrorObject[]): HttpError {
+  const problems = errors.slice(0, MAX_PROBLEMS).map((error) => {
+    if (error.keyword === 'additionalProperties') {
+      return `unknown field ${quoted(error.params.additionalProperty)}`;
+    }
+    if (error.keyword === 'required') return `field ${quoted(error.params.missingProperty)} is required`;
+    const where = error.instancePath ? `field ${quoted(fieldName(error.instancePath))}` : 'the body';
     return `${where} ${error.message}`;
   });
   const item = errors.map((error) => /^\/\w+\/(\d+)$/.exec(error.instancePath)).find(Boolean);
   return createError(400, `Invalid request: ${problems.join('; ')}`, item ? { index: Number(item[1]) } : {});
+}
+
+/** A name from the body, in quotes, cut short if a client made it long. */
+function quoted(name: string): string {
+  return JSON.stringify(name.length > MAX_NAME_CHARS ? `${name.slice(0, MAX_NAME_CHARS)}…` : name);
 }
 
 /** `/messages/3` as a reader would write it: `messages[3]`. */

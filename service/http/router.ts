@@ -29,14 +29,14 @@ export interface ApiRouter {
 export function createApiRouter(
   operations: ApiOperation[],
   handlers: Handlers,
-  maxBodyBytes: number,
+  { maxBodyBytes, batchMaxItems }: { maxBodyBytes: number; batchMaxItems: number },
 ): ApiRouter {
   assertSameOperations(operations, handlers);
   const router = FindMyWay({ ignoreTrailingSlash: true });
   const methods = new Set<string>();
   for (const { operationId, method, path, body } of operations) {
     const handler = handlers[operationId] as Middleware;
-    const readBody = body && jsonBody({ limit: maxBodyBytes, ...body });
+    const readBody = body && jsonBody({ limit: maxBodyBytes, maxItems: batchMaxItems, ...body });
     const run: Middleware = readBody ? (ctx, next) => readBody(ctx, () => handler(ctx, next)) : handler;
     // HEAD is a GET without the body (Koa leaves it out), as HTTP asks of every server.
     const routeMethods = method === 'GET' ? ['HEAD', 'GET'] : [method];

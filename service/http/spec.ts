@@ -11,7 +11,15 @@ export interface ApiOperation {
   method: string;
   /** The path in the router's syntax (`/messages/:digest`). */
   path: string;
-  body: { mediaTypes: string[]; validate: ValidateFunction } | undefined;
+  body: BodySchema | undefined;
+}
+
+export interface BodySchema {
+  mediaTypes: string[];
+  /** Stops at the first problem, so that any body, however hostile, is judged in one pass. */
+  validate: ValidateFunction;
+  /** Finds every problem: for explaining a small body that `validate` refused. */
+  explain: ValidateFunction;
 }
 
 export interface ApiSpec {
@@ -28,11 +36,13 @@ export interface ApiSpec {
 export async function loadSpec(): Promise<ApiSpec> {
   const api = new OpenAPIBackend({ definition: SPEC_PATH, strict: true });
   await api.init();
-  const ajv = api.validator.getAjv(ValidationContext.RequestBody, { allErrors: true });
+  const firstError = api.validator.getAjv(ValidationContext.RequestBody, { allErrors: false });
+  const allErrors = api.validator.getAjv(ValidationContext.RequestBody, { allErrors: true });
   const operations = api.getOperations().map((operation) => {
     if (!operation.operationId) throw new Error(`${operation.method} ${operation.path} has no operationId`);
     const content = (operation.requestBody as { content?: Record<string, { schema?: object }> } | undefined)
       ?.content;
+    const schema = Object.values(content ?? {})[0]?.schema ?? {};
     return {
       operationId: operation.operationId,
       method: operation.method.toUpperCase(),
@@ -40,7 +50,8 @@ export async function loadSpec(): Promise<ApiSpec> {
       body: content
         ? {
             mediaTypes: Object.keys(content),
-            validate: ajv.compile(Object.values(content)[0]?.schema ?? {}),
+            validate: firstError.compile(schema),
+            explain: allErrors.compile(schema),
           }
         : undefined,
     };

@@ -54,7 +54,7 @@ describe('POST /messages/batch and POST /digests/lookup', () => {
       [
         'more items than BATCH_MAX_ITEMS',
         { messages: ['1', '2', '3', '4', '5', '6'] },
-        /at most 5 messages; this one has 6/,
+        /field "messages" holds at most 5 items; this one has 6/,
       ],
       ['no messages field', { message: 'single' }, /unknown field "message".*|field "messages" is required/],
       ['messages that is not an array', { messages: 'one' }, /field "messages" must be array/],
@@ -100,7 +100,7 @@ describe('POST /messages/batch and POST /digests/lookup', () => {
       const reply = await postJson(app.url, '/digests/lookup', { digests: ['a', 'b', 'c', 'd', 'e', 'f'] });
 
       expect(reply.status).to.equal(400);
-      expect(reply.json.err_msg).to.match(/at most 5 digests/);
+      expect(reply.json.err_msg).to.match(/field "digests" holds at most 5 items/);
     });
 
     it('when a digest is not a string, then answers 400 naming its index', async () => {
