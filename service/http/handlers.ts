@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import type { Messages } from '../domain/messages.js';
 import type { Lifecycle } from '../lifecycle.js';
 import type { MessageStore } from '../store/message-store.js';
+import { ifNoneMatchMatches } from './conditional.js';
 import { MESSAGE_NOT_FOUND, unavailable } from './errors.js';
 
 /** One Koa middleware per operationId in openapi.yaml; the router checks that the two sets match. */
@@ -22,12 +23,10 @@ export function createHandlers(messages: Messages, store: MessageStore, lifecycl
     async getMessage(ctx) {
       const found = await messages.find(ctx.params.digest ?? '');
       if (found === null) throw MESSAGE_NOT_FOUND;
-      ctx.set('ETag', `"${found.digest}"`);
+      const etag = `"${found.digest}"`;
+      ctx.set('ETag', etag);
       ctx.set('Cache-Control', IMMUTABLE);
-      ctx.status = 200;
-      // Only a request with If-None-Match can be fresh (there is no Last-Modified); asking Koa about any other
-      // copies every response header first.
-      if (ctx.get('If-None-Match') && ctx.fresh) ctx.status = 304;
+      if (ifNoneMatchMatches(ctx.get('If-None-Match'), etag)) ctx.status = 304;
       else ctx.body = { message: found.message };
     },
 

@@ -102,6 +102,20 @@ export function messageContract(appUnderTest: () => TestApp): void {
       expect(weak.status).to.equal(304);
     });
 
+    it('when If-None-Match carries the ETag with Cache-Control: no-cache (as fetch sends it), then answers 304', async () => {
+      const headers = { 'If-None-Match': `"${digest}"`, 'Cache-Control': 'no-cache', Pragma: 'no-cache' };
+
+      const reply = await getMessage(url(), digest, headers);
+
+      expect(reply.status).to.equal(304);
+    });
+
+    it('when If-None-Match is *, then answers 304 for a stored message', async () => {
+      const reply = await getMessage(url(), digest, { 'If-None-Match': '*' });
+
+      expect(reply.status).to.equal(304);
+    });
+
     it('when If-None-Match carries another ETag, then answers 200 with the message', async () => {
       const reply = await getMessage(url(), digest, { 'If-None-Match': '"something-else"' });
 
