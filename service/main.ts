@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createMetricsApp } from './http/metrics-app.js';
+import { createApiServer } from './http/server.js';
 import { createLifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { growHeapAsWithoutCap } from './heap.js';
@@ -30,14 +31,7 @@ async function main(): Promise<void> {
   const lifecycle = createLifecycle();
   const app = await createApp({ config, store, logger, metrics, lifecycle });
 
-  const api = createServer(
-    {
-      keepAliveTimeout: config.keepAliveTimeoutMs,
-      requestTimeout: config.requestTimeoutMs,
-      headersTimeout: Math.min(config.requestTimeoutMs, 60_000),
-    },
-    app.callback(),
-  );
+  const api = createApiServer(app, config, logger, metrics);
   const metricsServer = createServer(createMetricsApp(metrics.registry).callback());
   await listen(api, config.port, config.host);
   await listen(metricsServer, config.metricsPort, config.host);

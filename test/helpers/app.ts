@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createApp } from '../../service/app.js';
+import { createApiServer } from '../../service/http/server.js';
 import { loadConfig } from '../../service/config.js';
 import { type Lifecycle, createLifecycle } from '../../service/lifecycle.js';
 import { createLogger } from '../../service/logger.js';
@@ -38,7 +39,7 @@ export async function startApp(
   const store = options.store ?? createMemoryStore();
   const logger = createLogger(config.logLevel, sink);
   const app = await createApp({ config, store, logger, metrics, lifecycle });
-  const server = await listen(createServer(app.callback()));
+  const server = await listen(createApiServer(app, config, logger, metrics));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

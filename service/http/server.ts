@@ -1,0 +1,95 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Metrics } from '../metrics.js';
+
+type Timeouts = Pick<Config, 'keepAliveTimeoutMs' | 'requestTimeoutMs'>;
+
+// How often Node looks for requests past their deadline (its default, 30 s, lets a slow client hold a socket
+// for up to twice REQUEST_TIMEOUT_MS); the check walks the open connections, cheap at this pace.
+const TIMEOUT_CHECK_MS = 1000;
+
+/**
+ * The API's HTTP server around the Koa app, with its timeouts, and JSON answers for what Node itself refuses
+ * before a request reaches Koa (malformed HTTP, headers too large, a client too slow, an unknown Expect):
+ * every error a client gets is `{"err_msg": ...}`, whoever answers it.
+ */
+export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, metrics: Metrics): Server {
+  const server = createServer(
+    {
+      keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      headersTimeout: Math.min(timeouts.requestTimeoutMs, 60_000),
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    app.callback(),
+  );
+  const refused = (status: number, code: string) => {
+    metrics.httpRequests.inc({ method: 'unknown', route: 'unmatched', status });
+    logger.info({ status, code }, 'request refused by the HTTP parser');
+  };
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
+    const { status, text } = clientErrorAnswer(error.code);
+    // As Node's own handler: answer only when nothing of a response went out on this socket yet.
+    const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+    if (status > 0 && socket.writable && !response?.headersSent) {
+      refused(status, error.code ?? 'unknown');
+      socket.end(rawResponse(status, text));
+    }
+    socket.destroySoon();
+  });
+  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
+    refused(417, 'expectation');
+    response.shouldKeepAlive = false;
+    writeJson(response, 417, 'Only "Expect: 100-continue" is understood');
+  });
+  return server;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  413: 'Content Too Large',
+  431: 'Request Header Fields Too Large',
+};
+
+function clientErrorAnswer(code: string | undefined): { status: number; text: string } {
+  switch (code) {
+    // The client is gone: nobody to answer.
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return { status: 0, text: '' };
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, text: 'The request headers are too large' };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { status: 413, text: 'The chunk extensions of the body are too large' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, text: 'The request took too long to arrive' };
+    default:
+      return { status: 400, text: `The request is not valid HTTP/1.1 (${code ?? 'unknown'})` };
+  }
+}
+
+function rawResponse(status: number, text: string): string {
+  const body = `${JSON.stringify({ err_msg: text })}\n`;
+  return [
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}`,
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n');
+}
+
+function writeJson(response: ServerResponse, status: number, text: string): void {
+  const body = `${JSON.stringify({ err_msg: text })}\n`;
+  response.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    Connection: 'close',
+  });
+  response.end(body);
+}

@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { type TestApp, startApp } from '../helpers/app.js';
+import { type RawReply, rawRequest } from '../helpers/raw-http.js';
+
+function expectJsonError(reply: RawReply, status: number, pattern: RegExp): void {
+  expect(reply.status).to.equal(status);
+  expect(reply.headers['content-type']).to.match(/^application\/json/);
+  expect(reply.headers.connection).to.equal('close');
+  expect(JSON.parse(reply.body).err_msg).to.match(pattern);
+}
+
+describe('requests that Node refuses before the app sees them', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startApp({ env: { REQUEST_TIMEOUT_MS: '1000' } });
+  });
+  after(() => app.close());
+
+  const post = (headers: string, body = '{"message":"x"}') =>
+    `POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${headers}\r\n${body}`;
+
+  for (const [what, bytes] of [
+    ['a request line that is not HTTP', 'HELLO THERE\r\n\r\n'],
+    ['a lowercase method', 'get /healthz HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a NUL in the path', 'GET /\0 HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['two different Content-Lengths', post('Content-Length: 15\r\nContent-Length: 16\r\n')],
+    ['a Content-Length that is not a number', post('Content-Length: 1x\r\n')],
+    [
+      'both Content-Length and Transfer-Encoding',
+      post('Content-Length: 15\r\nTransfer-Encoding: chunked\r\n'),
+    ],
+  ] as const) {
+    it(`when it sends ${what}, then answers 400 as JSON and closes`, async () => {
+      const reply = await rawRequest(app.url, bytes);
+
+      expectJsonError(reply, 400, /not valid HTTP\/1\.1 \(HPE_\w+\)/);
+    });
+  }
+
+  it('when one header is 20 KiB, then answers 431 as JSON and closes', async () => {
+    const reply = await rawRequest(
+      app.url,
+      `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_480)}\r\n\r\n`,
+    );
+
+    expectJsonError(reply, 431, /headers are too large/);
+  });
+
+  it('when it sends 3,000 headers, then answers 431 as JSON and closes', async () => {
+    const headers = Array.from({ length: 3000 }, (_, i) => `X-H${i}: v\r\n`).join('');
+
+    const reply = await rawRequest(app.url, `GET /healthz HTTP/1.1\r\nHost: x\r\n${headers}\r\n`);
+
+    expectJsonError(reply, 431, /headers are too large/);
+  });
+
+  it('when it expects something other than 100-continue, then answers 417 as JSON and closes', async () => {
+    const reply = await rawRequest(app.url, post('Content-Length: 15\r\nExpect: foo\r\n'));
+
+    expectJsonError(reply, 417, /100-continue/);
+  });
+
+  it('when its headers stop half way, then answers 408 as JSON within about REQUEST_TIMEOUT_MS', async () => {
+    const reply = await rawRequest(app.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ', 5_000);
+
+    expectJsonError(reply, 408, /took too long/);
+    // 1 s to time out, plus up to one 1 s sweep of Node's timeout check.
+    expect(reply.ms).to.be.below(2_500);
+  });
+
+  it('when a request is refused, then it is logged with its status and parser code, and counted', async () => {
+    await rawRequest(app.url, 'get /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+
+    const line = app.logs.find((entry) => entry.msg === 'request refused by the HTTP parser');
+    expect(line).to.include({ status: 400, code: 'HPE_INVALID_METHOD' });
+    const counted = await app.metrics.httpRequests.get();
+    expect(counted.values.some((v) => v.labels.route === 'unmatched' && v.labels.status === 400)).to.equal(
+      true,
+    );
+  });
+});
