@@ -14,6 +14,8 @@ import { createCachedStore } from './store/cached-store.js';
 import { instrumentStore } from './store/instrumented-store.js';
 import type { MessageStore } from './store/message-store.js';
 
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 export interface AppDependencies {
   config: Config;
   store: MessageStore;
@@ -50,6 +52,15 @@ export async function createApp({
   mountDocs(app, spec.yaml);
   app.use(router.unmatched);
   // Errors outside the middleware chain (a socket failing mid-response) have no response left to write.
-  app.on('error', (error: Error) => logger.warn({ err: error }, 'response could not be completed'));
+  app.on('error', (error: NodeJS.ErrnoException, ctx?: Koa.Context) => {
+    const reqId = ctx?.response.get('X-Request-Id') || undefined;
+    // A client that hangs up early is routine (a timeout on its side, a closed tab): one line, no stack.
+    if (CLIENT_GONE.has(error.code ?? '')) {
+      logger.info(
+        { reqId, code: error.code },
+        'client closed the connection before the response was complete',
+      );
+    } else logger.warn({ reqId, err: error }, 'response could not be completed');
+  });
   return app;
 }

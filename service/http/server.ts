@@ -57,9 +57,10 @@ const STATUS_TEXT: Record<number, string> = {
 
 function clientErrorAnswer(code: string | undefined): { status: number; text: string } {
   switch (code) {
-    // The client is gone: nobody to answer.
+    // The client is gone (reset, or closed in the middle of a request): nobody to answer.
     case 'ECONNRESET':
     case 'EPIPE':
+    case 'HPE_INVALID_EOF_STATE':
       return { status: 0, text: '' };
     case 'HPE_HEADER_OVERFLOW':
       return { status: 431, text: 'The request headers are too large' };

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { type TestApp, startApp } from '../helpers/app.js';
+import { connect } from 'node:net';
+import { pollUntil } from '../../tools/stack/poll.js';
+import { postMessage, send } from '../helpers/http.js';
 import { type RawReply, rawRequest } from '../helpers/raw-http.js';
+import { expectedDigest } from '../helpers/sha256.js';
 
 function expectJsonError(reply: RawReply, status: number, pattern: RegExp): void {
   expect(reply.status).to.equal(status);
@@ -77,5 +81,57 @@ describe('requests that Node refuses before the app sees them', () => {
     expect(counted.values.some((v) => v.labels.route === 'unmatched' && v.labels.status === 400)).to.equal(
       true,
     );
+  });
+});
+
+describe('clients that hang up early', () => {
+  let app: TestApp;
+  before(async () => {
+    app = await startApp({ env: { CACHE_MAX_BYTES: '0', MAX_BODY_BYTES: String(16 * 1024 * 1024) } });
+  });
+  after(() => app.close());
+
+  it('when a client resets in the middle of a large answer, then one info line without a stack says so', async () => {
+    const message = 'x'.repeat(8_000_000);
+    await postMessage(app.url, message);
+    const { port } = new URL(app.url);
+
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.write(`GET /messages/${expectedDigest(message)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+    );
+    // Not reading fills the socket buffers, so the server is still writing when the reset comes.
+    socket.once('data', () => {
+      socket.pause();
+      setTimeout(() => socket.resetAndDestroy(), 50);
+    });
+    let line: Record<string, unknown> | undefined;
+    await pollUntil(
+      'the log line',
+      () => (line = app.logs.find((entry) => entry.code === 'ECONNRESET')) !== undefined,
+    );
+
+    expect(line).to.include({
+      level: 'info',
+      msg: 'client closed the connection before the response was complete',
+    });
+    expect(line?.reqId).to.be.a('string');
+    expect(app.logs.filter((entry) => entry.level !== 'info')).to.deep.equal([]);
+  });
+
+  it('when a client closes in the middle of its body, then only its request line is logged', async () => {
+    const before = app.logs.length;
+    const { port } = new URL(app.url);
+    const socket = connect(Number(port), '127.0.0.1', () =>
+      socket.end(
+        `${'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'}Content-Length: 100\r\n\r\n{"mes`,
+      ),
+    );
+
+    await pollUntil('the request line', () => app.logs.length > before);
+    // A later request's line shows that anything the hang-up logged would be there by now.
+    await send(app.url, 'GET', '/healthz');
+
+    expect(app.logs.slice(before)).to.have.length(2);
+    expect(app.logs[before]).to.include({ msg: 'request', route: 'postMessage', status: 400 });
   });
 });
