@@ -33,6 +33,7 @@ export function jsonBody({ limit, maxItems, mediaTypes, validate, explain }: Jso
   const decoder = new TextDecoder('utf-8', { fatal: true });
   return async (ctx, next) => {
     assertAcceptable(ctx.get('Content-Type'), ctx.get('Content-Encoding'), mediaTypes);
+    assertOnlyChunked(ctx.get('Transfer-Encoding'));
     const bytes = await readBody(ctx.req, ctx.get('Content-Length'), limit).catch((error: HttpError) => {
       // The rest of an oversized body is not worth reading: answer and close the connection.
       if (error.status === 413) ctx.set('Connection', 'close');
@@ -67,6 +68,15 @@ function assertAcceptable(contentType: string, contentEncoding: string, mediaTyp
   }
   if (contentEncoding && contentEncoding.toLowerCase() !== 'identity') {
     throw createError(415, `Content-Encoding ${contentEncoding} is not accepted; send the body uncompressed`);
+  }
+}
+
+/** Node takes the chunked coding off a body and leaves any other (gzip, chunked) on: it would be stored as is. */
+function assertOnlyChunked(transferEncoding: string): void {
+  if (!transferEncoding) return;
+  const codings = transferEncoding.toLowerCase().split(',');
+  if (codings.some((coding) => coding.trim() !== 'chunked')) {
+    throw createError(415, `Transfer-Encoding ${transferEncoding} is not accepted; only chunked is`);
   }
 }
 

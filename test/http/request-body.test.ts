@@ -56,10 +56,11 @@ describe('POST /messages with bad input', () => {
       ['a Content-Type that does not parse', { 'Content-Type': 'application/json; charset' }],
       ['charset latin1', { 'Content-Type': 'application/json; charset=iso-8859-1' }],
       ['gzip content encoding', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }],
+      ['gzip transfer coding', { 'Content-Type': 'application/json', 'Transfer-Encoding': 'gzip, chunked' }],
     ] as const) {
       it(`when the body is sent as ${what}, then answers 415`, async () => {
         const reply = await send(app.url, 'POST', '/messages', { body, headers });
-        expectError(reply, 415, /Content-Type|charset|Content-Encoding/);
+        expectError(reply, 415, /Content-Type|charset|Content-Encoding|Transfer-Encoding/);
       });
     }
 
