@@ -9,6 +9,8 @@ import { jsonBody } from './json-body.js';
 /** Where a request goes once its path and method match an operation of openapi.yaml. */
 interface Route {
   operationId: string;
+  /** Whether its path has a parameter, which a static path of the API may also match by shape. */
+  parametric: boolean;
   /** The body reader (when the operation has a body) and the handler, chained once at start-up. */
   run: Middleware;
 }
@@ -34,6 +36,7 @@ export function createApiRouter(
   assertSameOperations(operations, handlers);
   const router = FindMyWay({ ignoreTrailingSlash: true });
   const methods = new Set<string>();
+  const staticPaths = new Set(operations.map((o) => o.path).filter((path) => !path.includes(':')));
   for (const { operationId, method, path, body } of operations) {
     const handler = handlers[operationId] as Middleware;
     const readBody = body && jsonBody({ limit: maxBodyBytes, maxItems: batchMaxItems, ...body });
@@ -43,13 +46,22 @@ export function createApiRouter(
     for (const routeMethod of routeMethods) methods.add(routeMethod);
     router.on(routeMethods as FindMyWay.HTTPMethod[], path, () => undefined, {
       operationId,
+      parametric: path.includes(':'),
       run,
     } satisfies Route);
   }
 
+  const lookup = (method: string, path: string) => {
+    const found = router.find(method as FindMyWay.HTTPMethod, path);
+    // GET /messages/batch has the shape of /messages/{digest}, but it is the batch's path: the static path
+    // wins, so the client gets a 405 naming the method it takes rather than a 404.
+    if (found === null || !(found.store as Route).parametric) return found;
+    return staticPaths.has(withoutTrailingSlash(path)) ? null : found;
+  };
+
   return {
     routes(ctx, next) {
-      const found = router.find(ctx.method as FindMyWay.HTTPMethod, ctx.path);
+      const found = lookup(ctx.method, ctx.path);
       if (found === null) return next();
       const route = found.store as Route;
       ctx.state.route = route.operationId;
@@ -57,7 +69,7 @@ export function createApiRouter(
       return route.run(ctx, next);
     },
     unmatched(ctx) {
-      const allowed = [...methods].filter((method) => router.find(method as FindMyWay.HTTPMethod, ctx.path));
+      const allowed = [...methods].filter((method) => lookup(method, ctx.path));
       if (allowed.length === 0) throw noEndpoint();
       const allow = allowed.join(', ');
       throw createError(405, `Method ${ctx.method} is not allowed here; use ${allow}`, {
@@ -65,6 +77,10 @@ export function createApiRouter(
       });
     },
   };
+}
+
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 function assertSameOperations(operations: ApiOperation[], handlers: Handlers): void {

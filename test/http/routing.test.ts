@@ -26,6 +26,9 @@ describe('routing, docs and the spec', () => {
     ['PATCH', '/healthz', 'HEAD, GET'],
     ['PROPFIND', '/readyz', 'HEAD, GET'],
     ['OPTIONS', '/messages', 'POST'],
+    ['GET', '/messages/batch', 'POST'],
+    ['DELETE', '/messages/batch/', 'POST'],
+    ['GET', '/digests/lookup', 'POST'],
   ] as const) {
     it(`when ${method} ${path.slice(0, 20)} is asked for, then answers 405 with Allow: ${allow}`, async () => {
       const reply = await send(app.url, method, path);
