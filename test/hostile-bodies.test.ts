@@ -15,7 +15,8 @@ function filledBatch(field: string, item: string): string {
 describe('hostile bodies (the service process, with the production heap cap)', () => {
   let service: ServiceProcess;
 
-  before(async () => {
+  before(async function () {
+    this.timeout(40_000); // start-up compiles the TypeScript (see main.test.ts)
     // serviceEnvironment gives the process the image's NODE_OPTIONS: the heap cap a pod runs with.
     service = await ServiceProcess.start();
   });

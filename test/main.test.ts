@@ -8,7 +8,10 @@ import { pollUntil } from '../tools/stack/poll.js';
 import { ServiceProcess } from './helpers/service-process.js';
 import { expectedDigest } from './helpers/sha256.js';
 
-describe('main (the service process)', () => {
+describe('main (the service process)', function () {
+  // Each test starts a process that compiles the TypeScript with tsx as it loads; the first of them, on a cold
+  // tsx cache and a CI machine busy with other suites, took more than mocha's default 15 s.
+  this.timeout(40_000);
   const services: ServiceProcess[] = [];
   const sockets: { destroy(): void }[] = [];
 

@@ -133,7 +133,7 @@ export class ServiceProcess {
     return found;
   }
 
-  async waitUntilReady(timeoutMs = 15_000): Promise<void> {
+  async waitUntilReady(timeoutMs = 30_000): Promise<void> {
     await pollUntil(
       'GET /readyz to answer 200',
       async () => {
