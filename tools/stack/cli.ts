@@ -4,6 +4,7 @@ import { startStack } from './stack.js';
 
 const USAGE = `Usage: npm run stack -- [--https-port 5000] [--http-port N] [--prometheus-port N] [--replicas 3] [--keep]
 Starts Redis (AOF), the API replicas, nginx with TLS and Prometheus on 127.0.0.1; Ctrl-C stops them all.
+A replica that dies is started again after 1 s (doubling while it keeps failing), as Kubernetes restarts a pod.
 Ports not given are chosen free. --keep leaves the temporary directory (logs, data, certificates) behind.`;
 
 function port(value: string | undefined, name: string): number | undefined {
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
     prometheusPort: port(values['prometheus-port'], 'prometheus-port'),
     replicas: Number(values.replicas),
     keepDir: values.keep,
+    onReplicaRestart: (line) => console.log(line),
   });
   // Whatever ends this process, no server of ours outlives it (short of SIGKILL, which nothing can catch).
   process.on('exit', () => stack.killNow());

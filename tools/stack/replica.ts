@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configSchema } from '../../service/config.js';
@@ -40,8 +41,14 @@ export interface ReplicaOptions {
  * One API replica, `node dist/main.js` as the image runs it, on fixed loopback ports so that nginx and
  * Prometheus find it again after a restart (as a pod keeps its Service).
  */
+// Restart delays after a replica dies: 1 s, doubling up to 30 s (a pod's CrashLoopBackOff starts at 10 s and
+// grows to 5 minutes; a stack on a laptop should come back sooner).
+const FIRST_RESTART_DELAY_MS = 1000;
+const MAX_RESTART_DELAY_MS = 30_000;
+
 export class Replica {
   private child: Child | undefined;
+  private restarting = false;
 
   constructor(private readonly options: ReplicaOptions) {}
 
@@ -94,8 +101,38 @@ export class Replica {
     this.child?.signal(signal);
   }
 
+  /**
+   * From now on, whenever the process exits without `stop()` (it crashed or was killed), starts it again after
+   * a delay that grows while restarts keep failing, as a pod with `restartPolicy: Always` is restarted.
+   */
+  restartWhenItDies(report: (line: string) => void): void {
+    this.restarting = true;
+    this.watch(report, 0);
+  }
+
+  private watch(report: (line: string) => void, failures: number): void {
+    const child = this.child;
+    void child?.exited.then(async (exit) => {
+      if (!this.restarting || this.child !== child) return;
+      const delayMs = Math.min(FIRST_RESTART_DELAY_MS * 2 ** failures, MAX_RESTART_DELAY_MS);
+      report(`replica ${this.index} exited (${exit.code ?? exit.signal}); restarting in ${delayMs / 1000} s`);
+      await sleep(delayMs);
+      if (!this.restarting || this.child !== child) return;
+      this.child = undefined;
+      try {
+        await this.start();
+        report(`replica ${this.index} is ready again`);
+        this.watch(report, 0);
+      } catch (error) {
+        report(`replica ${this.index} did not come back: ${(error as Error).message}`);
+        this.watch(report, failures + 1);
+      }
+    });
+  }
+
   /** Sends `signal` (SIGTERM: graceful shutdown) and waits until the process has exited. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit | undefined> {
+    this.restarting = false;
     const exit = await this.child?.stop(signal);
     this.child = undefined;
     return exit;

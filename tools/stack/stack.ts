@@ -24,6 +24,11 @@ export interface StackOptions {
   dir?: string;
   /** Keep `dir` after `stop` (to read the logs); default false. */
   keepDir?: boolean;
+  /**
+   * Start a replica again when it dies, as Kubernetes restarts a pod, reporting each restart here; default off,
+   * so that tests which kill a replica decide themselves when it comes back.
+   */
+  onReplicaRestart?: (line: string) => void;
 }
 
 export interface Stack {
@@ -87,6 +92,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     );
     started.push(replicas);
     await Promise.all(replicas.map((replica) => replica.start()));
+    const report = options.onReplicaRestart;
+    if (report) for (const replica of replicas) replica.restartWhenItDies(report);
     const upstreamPorts = ports.replicas.map(([port]) => port);
     const nginx = await startNginx({
       ...ports,
