@@ -20,6 +20,8 @@ export interface BodySchema {
   validate: ValidateFunction;
   /** Finds every problem: for explaining a small body that `validate` refused. */
   explain: ValidateFunction;
+  /** Top-level fields that are arrays (a batch's items), whose length is checked before anything else. */
+  arrayFields: string[];
 }
 
 export interface ApiSpec {
@@ -52,9 +54,16 @@ export async function loadSpec(): Promise<ApiSpec> {
             mediaTypes: Object.keys(content),
             validate: firstError.compile(schema),
             explain: allErrors.compile(schema),
+            arrayFields: arrayFieldsOf(schema),
           }
         : undefined,
     };
   });
   return { operations, yaml: readFileSync(SPEC_PATH, 'utf8') };
+}
+
+function arrayFieldsOf(schema: { properties?: Record<string, { type?: string }> }): string[] {
+  return Object.entries(schema.properties ?? {})
+    .filter(([, property]) => property.type === 'array')
+    .map(([name]) => name);
 }
