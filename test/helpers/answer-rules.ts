@@ -12,8 +12,12 @@ export const MAX_ERROR_BODY_BYTES = 16 * 1024;
  */
 export function brokenRules(request: HostileRequest, exchange: RawExchange): string[] {
   const broken: string[] = [];
-  if (exchange.garbage !== undefined)
-    broken.push(`bytes that are not an HTTP/1.x answer: ${preview(exchange.garbage)}`);
+  if (exchange.garbage !== undefined) {
+    // An HTTP/0.9 answer is a bare body (nginx still speaks it); it may be anything but an error page in HTML.
+    if (!request.http09) broken.push(`bytes that are not an HTTP/1.x answer: ${preview(exchange.garbage)}`);
+    else if (/^\s*</.test(exchange.garbage))
+      broken.push(`an HTTP/0.9 answer in HTML: ${preview(exchange.garbage)}`);
+  }
   if (exchange.responses.length === 0 && exchange.garbage === undefined) {
     // Waiting for a body that was declared and not sent is right; anything else deserves an answer.
     if (!(request.incomplete && (exchange.end === 'silent' || exchange.end === 'closed'))) {

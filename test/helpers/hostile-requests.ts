@@ -15,6 +15,8 @@ export interface HostileRequest {
   /** Bytes follow the declared end of the request, which a server may read as a further request. */
   surplus: boolean;
   head: boolean;
+  /** The request line has no version: HTTP/0.9, whose answer is a bare body without status or headers. */
+  http09?: boolean;
 }
 
 export function requestBytes(request: HostileRequest): Buffer {
@@ -341,5 +343,6 @@ export const requestWithHostileLine: fc.Arbitrary<HostileRequest> = fc
       incomplete: false,
       surplus: false,
       head: verb === 'HEAD',
+      http09: v === '',
     };
   });
