@@ -89,6 +89,16 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The process id, to read its memory from /proc. */
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** How it exited, or undefined while it runs. */
+  get exitStatus(): ProcessExit | undefined {
+    return this.exit;
+  }
+
   /** Everything written to stdout so far. */
   get stdout(): string {
     return this.stdoutText;

@@ -3,14 +3,24 @@ import { type TestApp, startApp } from '../helpers/app.js';
 import { connect } from 'node:net';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { postMessage, send } from '../helpers/http.js';
-import { type RawReply, rawRequest } from '../helpers/raw-http.js';
+import { type RawResponse, decodedBody, rawExchange } from '../helpers/raw-http.js';
 import { expectedDigest } from '../helpers/sha256.js';
 
-function expectJsonError(reply: RawReply, status: number, pattern: RegExp): void {
+/** The first answer to `bytes` sent as they are on a new connection, and how long it took to come. */
+async function rawRequest(base: string, bytes: string, timeoutMs = 10_000) {
+  const started = performance.now();
+  const target = { host: '127.0.0.1', port: Number(new URL(base).port) };
+  const exchange = await rawExchange(target, Buffer.from(bytes, 'latin1'), { timeoutMs });
+  const response = exchange.responses[0];
+  if (!response) throw new Error(`no answer (${exchange.end}): ${exchange.received.toString('latin1')}`);
+  return { ...response, ms: performance.now() - started };
+}
+
+function expectJsonError(reply: RawResponse, status: number, pattern: RegExp): void {
   expect(reply.status).to.equal(status);
-  expect(reply.headers['content-type']).to.match(/^application\/json/);
-  expect(reply.headers.connection).to.equal('close');
-  expect(JSON.parse(reply.body).err_msg).to.match(pattern);
+  expect(reply.headers['content-type']?.[0]).to.match(/^application\/json/);
+  expect(reply.headers.connection?.[0]).to.equal('close');
+  expect(JSON.parse(decodedBody(reply).toString('utf8')).err_msg).to.match(pattern);
 }
 
 describe('requests that Node refuses before the app sees them', () => {

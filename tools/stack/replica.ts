@@ -74,6 +74,11 @@ export class Replica {
     return this.child?.running ?? false;
   }
 
+  /** The process id while it runs, to read its memory from /proc. */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   /** Starts the process and answers once /readyz says 200 (its Redis round trip works). */
   async start(): Promise<void> {
     if (this.running) throw new Error(`replica ${this.index} is already running`);
