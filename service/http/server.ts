@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { finished } from 'node:stream';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -13,37 +14,58 @@ const TIMEOUT_CHECK_MS = 1000;
 
 /**
  * The API's HTTP server around the Koa app, with its timeouts, and JSON answers for what Node itself refuses
- * before a request reaches Koa (malformed HTTP, headers too large, a client too slow, an unknown Expect):
+ * before a request reaches Koa (malformed HTTP, headers too large, a client too slow, an unknown Expect, no
+ * Host, CONNECT):
  * every error a client gets is `{"err_msg": ...}`, whoever answers it.
  */
 export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, metrics: Metrics): Server {
+  const refused = (status: number, code: string) => {
+    metrics.httpRequests.inc({ method: 'unknown', route: 'unmatched', status });
+    logger.info({ status, code }, 'request refused by the HTTP parser');
+  };
+  const handle = app.callback();
   const server = createServer(
     {
       keepAliveTimeout: timeouts.keepAliveTimeoutMs,
       requestTimeout: timeouts.requestTimeoutMs,
       headersTimeout: Math.min(timeouts.requestTimeoutMs, 60_000),
       connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+      // Node would answer a missing Host with an empty 400 of its own; the check below answers it as JSON.
+      requireHostHeader: false,
     },
-    app.callback(),
+    (request, response) => {
+      if (request.headers.host !== undefined || request.httpVersion === '1.0')
+        return handle(request, response);
+      refused(400, 'missing-host');
+      response.shouldKeepAlive = false;
+      writeJson(response, 400, 'An HTTP/1.1 request must carry a Host header');
+    },
   );
-  const refused = (status: number, code: string) => {
-    metrics.httpRequests.inc({ method: 'unknown', route: 'unmatched', status });
-    logger.info({ status, code }, 'request refused by the HTTP parser');
-  };
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const { status, text } = clientErrorAnswer(error.code);
-    // As Node's own handler: answer only when nothing of a response went out on this socket yet.
-    const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
-    if (status > 0 && socket.writable && !response?.headersSent) {
+    if (status === 0) return socket.destroy();
+    const answer = () => {
+      if (!socket.writable) return socket.destroy();
       refused(status, error.code ?? 'unknown');
       socket.end(rawResponse(status, text));
-    }
-    socket.destroySoon();
+      socket.destroySoon();
+    };
+    // Bytes that fail to parse may follow a request whose answer is still on its way (pipelining): that
+    // answer is finished first, and the refusal follows it, as the next answer on the connection.
+    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (inFlight && !inFlight.writableFinished) finished(inFlight, answer);
+    else answer();
   });
   server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
     refused(417, 'expectation');
     response.shouldKeepAlive = false;
     writeJson(response, 417, 'Only "Expect: 100-continue" is understood');
+  });
+  // Without a listener Node drops a CONNECT's socket without a word.
+  server.on('connect', (_request: IncomingMessage, socket: Socket) => {
+    refused(400, 'connect');
+    socket.end(rawResponse(400, 'CONNECT is not supported: this server is not a proxy'));
+    socket.destroySoon();
   });
   return server;
 }

@@ -133,7 +133,10 @@ export function parseResponses(bytes: Buffer, firstIsHead = false): Parsed {
       at = bodyStart;
       continue;
     }
-    const noBody = (firstIsHead && responses.length === 0) || status === 204 || status === 304;
+    const noBody =
+      (firstIsHead && responses.length === 0 && !closesWithItsBody(bytes.length - bodyStart, headers)) ||
+      status === 204 ||
+      status === 304;
     const body = noBody ? { end: bodyStart } : bodyExtent(bytes, bodyStart, headers);
     if (body === undefined) {
       return {
@@ -145,6 +148,15 @@ export function parseResponses(bytes: Buffer, firstIsHead = false): Parsed {
     at = body.end;
   }
   return { responses, complete: true };
+}
+
+/**
+ * An answer to a HEAD that the server could not parse (and so cannot know was a HEAD) may carry its error body:
+ * when it closes the connection right after exactly Content-Length bytes, they cannot be taken for another answer.
+ */
+function closesWithItsBody(bytesAfterHead: number, headers: Record<string, string[]>): boolean {
+  const closes = headers.connection?.some((value) => /close/i.test(value)) ?? false;
+  return closes && bytesAfterHead > 0 && Number(headers['content-length']?.[0]) === bytesAfterHead;
 }
 
 /** Where the body that starts at `start` ends, or undefined while it is incomplete (or runs until close). */

@@ -51,6 +51,29 @@ describe('requests that Node refuses before the app sees them', () => {
     });
   }
 
+  it('when an HTTP/1.1 request has no Host, then answers 400 as JSON and closes', async () => {
+    const reply = await rawRequest(app.url, 'GET /healthz HTTP/1.1\r\n\r\n');
+
+    expectJsonError(reply, 400, /must carry a Host header/);
+  });
+
+  it('when it sends CONNECT, then answers 400 as JSON and closes', async () => {
+    const reply = await rawRequest(app.url, 'CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n');
+
+    expectJsonError(reply, 400, /not a proxy/);
+  });
+
+  it('when bytes that do not parse follow a good request, then its answer comes whole, then the 400', async () => {
+    const target = { host: '127.0.0.1', port: Number(new URL(app.url).port) };
+    const bytes = Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nxyz\r\n\r\n');
+
+    const exchange = await rawExchange(target, bytes, { lingerMs: 300 });
+
+    expect(exchange.responses.map((response) => response.status)).to.deep.equal([200, 400]);
+    expect(JSON.parse(decodedBody(exchange.responses[0]!).toString())).to.deep.equal({ status: 'ok' });
+    expectJsonError(exchange.responses[1]!, 400, /not valid HTTP/);
+  });
+
   it('when one header is 20 KiB, then answers 431 as JSON and closes', async () => {
     const reply = await rawRequest(
       app.url,
