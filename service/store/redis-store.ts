@@ -1,33 +1,14 @@
 import calculateSlot from 'cluster-key-slot';
-import { type ChainableCommander, Cluster, type Redis, ReplyError } from 'ioredis';
+import { type ChainableCommander, Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config-redis.js';
 import { type MessageStore, StoreUnavailableError } from './message-store.js';
 import { createRedisClient, reconnectDelay } from './redis-client.js';
+import { redact, translate } from './redis-errors.js';
 
 export interface RedisStoreOptions extends RedisConfig {
   logger: Logger;
 }
-
-// Reply errors that mean "not now" rather than "wrong request": the same command may succeed later.
-const TRANSIENT_REPLIES = new Set([
-  'LOADING',
-  'READONLY',
-  'MASTERDOWN',
-  'CLUSTERDOWN',
-  'TRYAGAIN',
-  'NOREPLICAS',
-  'BUSY',
-  'NOAUTH',
-  'WRONGPASS',
-  // A full Redis (maxmemory with noeviction) or one that cannot write its AOF refuses writes until an operator
-  // acts; that is the store being unavailable, not a bug, so it must be 503 rather than 500.
-  'OOM',
-  'MISCONF',
-  // Cluster redirects, when ioredis could not follow them itself (see setAndWait).
-  'MOVED',
-  'ASK',
-]);
 
 /**
  * The MessageStore on Redis: a message is a string at `<prefix><digest>`, written with SET NX so that
@@ -213,7 +194,8 @@ function logTransitions(client: Redis | Cluster, logger: Logger): void {
     healthy = true;
   });
   client.on('error', (error: Error) => {
-    if (healthy) logger.warn({ err: error }, 'redis connection failed; requests get 503 until it returns');
+    if (healthy)
+      logger.warn({ err: redact(error) }, 'redis connection failed; requests get 503 until it returns');
     healthy = false;
   });
 }
@@ -239,14 +221,4 @@ function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new StoreUnavailableError(`Redis did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
-}
-
-function translate(error: unknown): unknown {
-  if (error instanceof StoreUnavailableError) return error;
-  if (error instanceof ReplyError) {
-    const code = String((error as Error).message).split(' ', 1)[0] ?? '';
-    if (!TRANSIENT_REPLIES.has(code)) return error;
-  }
-  // Connection closed, offline, timed out, or a transient reply: the caller may retry later.
-  return new StoreUnavailableError(`Redis is unavailable: ${(error as Error).message}`, { cause: error });
 }
