@@ -71,8 +71,8 @@ export function createHandlers(
 
     async getReadiness(ctx) {
       if (lifecycle.shuttingDown) throw unavailable('Shutting down; no longer taking traffic');
-      await store.ping();
-      ctx.body = { status: 'ready' };
+      const { writesRefused } = await store.ping();
+      ctx.body = { status: 'ready', ...(writesRefused ? { writesRefused } : {}) };
     },
   };
 }

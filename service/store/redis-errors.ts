@@ -21,6 +21,10 @@ const TRANSIENT_REPLIES = new Set([
   'ASK',
 ]);
 
+// Replies with which Redis refuses a write while it still serves reads: full (maxmemory with noeviction),
+// unable to persist, or fewer replicas than min-replicas-to-write.
+const WRITE_REFUSALS = new Set(['OOM', 'MISCONF', 'NOREPLICAS']);
+
 // Redis repeats the first arguments of a command it does not know (a renamed SET, say): key and message.
 const ECHOED_ARGUMENTS = /, with args beginning with:.*$/s;
 
@@ -63,8 +67,20 @@ export function redact(error: unknown): RedisClientError {
 export function translate(error: unknown): Error {
   if (error instanceof StoreUnavailableError) return error;
   const redacted = redact(error);
-  const [code = ''] = redacted.message.split(' ', 1);
-  if (error instanceof ReplyError && !TRANSIENT_REPLIES.has(code)) return redacted;
+  if (error instanceof ReplyError && !TRANSIENT_REPLIES.has(replyCode(redacted))) return redacted;
   // Connection closed, offline, timed out, or a transient reply.
   return new StoreUnavailableError(`Redis is unavailable: ${redacted.message}`, { cause: redacted });
+}
+
+/** Why Redis refused a write while it still serves reads; undefined for any other error. */
+export function writeRefusal(error: unknown): string | undefined {
+  if (!(error instanceof ReplyError)) return undefined;
+  const redacted = redact(error);
+  return WRITE_REFUSALS.has(replyCode(redacted)) ? `Redis refuses writes: ${redacted.message}` : undefined;
+}
+
+/** The first word of a reply error: OOM, READONLY, ERR, ... */
+function replyCode({ message }: Error): string {
+  const [code = ''] = message.split(' ', 1);
+  return code;
 }

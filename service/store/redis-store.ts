@@ -2,9 +2,9 @@ import calculateSlot from 'cluster-key-slot';
 import { type ChainableCommander, Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config-redis.js';
-import { type MessageStore, StoreUnavailableError } from './message-store.js';
+import { type MessageStore, type StoreStatus, StoreUnavailableError } from './message-store.js';
 import { createRedisClient, reconnectDelay } from './redis-client.js';
-import { redact, translate } from './redis-errors.js';
+import { redact, translate, writeRefusal } from './redis-errors.js';
 
 export interface RedisStoreOptions extends RedisConfig {
   logger: Logger;
@@ -111,7 +111,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     async putMany(entries) {
       await run(() => putMany(entries));
     },
-    ping: () => run(() => assertWritable(client, minReplicaAcks)),
+    ping: () => run(() => readiness(client, minReplicaAcks)),
     async close() {
       closing = true;
       await client.quit().catch(() => undefined);
@@ -167,24 +167,39 @@ function groupBySlot<T>(
   return [...nodes.values()].map((slots) => [...slots.values()]);
 }
 
+// A script with a shebang and no flags counts as one that may write: Redis refuses it as it would refuse a
+// write (OOM when full, ...), yet it writes nothing. The service needs EVAL anyway, for batches.
+const WRITE_PROBE = '#!lua\nreturn 1';
+
 /**
- * Readiness means writes can succeed now: a cluster with every slot served, or a primary (not a replica
- * left behind by a failover) with enough replicas connected for the acknowledgement setting.
+ * Ready means a cluster with every slot served, or a primary (not a replica left behind by a failover) with
+ * enough replicas connected for the acknowledgement setting. A primary that refuses writes for now (full,
+ * say) leaves the service ready: every replica shares it and reads still work; the status says why.
+ * In a Cluster each primary has its own memory, and only the writes to a full one are refused (503).
  */
-async function assertWritable(client: Redis | Cluster, minReplicaAcks: number): Promise<void> {
+async function readiness(client: Redis | Cluster, minReplicaAcks: number): Promise<StoreStatus> {
   if (client instanceof Cluster) {
     const info = String(await client.cluster('INFO'));
     if (!/cluster_state:ok/.test(info))
       throw new StoreUnavailableError('Redis Cluster is not serving every slot');
-    return;
+    return {};
   }
-  const [role, , replicas] = (await client.role()) as [string, number, unknown[]?];
+  // Issued together, the two leave in one auto-pipeline: one round trip.
+  const [roleReply, writesRefused] = await Promise.all([
+    client.role(),
+    client.eval(WRITE_PROBE, 0).then(
+      () => undefined,
+      (error: unknown) => writeRefusal(error) ?? Promise.reject(error),
+    ),
+  ]);
+  const [role, , replicas] = roleReply as [string, number, unknown[]?];
   if (role !== 'master') throw new StoreUnavailableError(`Redis is a ${role}, not a primary`);
   if ((replicas?.length ?? 0) < minReplicaAcks) {
     throw new StoreUnavailableError(
       `Redis has ${replicas?.length ?? 0} replicas connected, ${minReplicaAcks} needed`,
     );
   }
+  return writesRefused ? { writesRefused } : {};
 }
 
 /** Logs transitions, not every failed reconnect attempt, so an outage is a few lines rather than a flood. */

@@ -353,6 +353,37 @@ describe('Redis store', function () {
       expect(read.json).to.deep.equal({ message: stored });
       expect(afterRoom.status, afterRoom.text).to.equal(201);
     });
+
+    it('when clients fill it, then /readyz stays 200 and says why writes are refused, POST answers 503 and reads go on', async () => {
+      const full = await RedisServer.start(['--maxmemory', '2mb', '--maxmemory-policy', 'noeviction']);
+      try {
+        const app = await startTracked(full, { CACHE_MAX_BYTES: '0' });
+        const stored = `stored before full ${randomUUID()}`;
+        expect((await postMessage(app.url, stored)).status).to.equal(201);
+
+        // Messages well below 32 KiB: Redis frees a connection's larger read buffer a moment after a large
+        // command, which can take it back under maxmemory and make "full" come and go.
+        let refused: Reply | undefined;
+        for (let i = 0; i < 1000 && refused === undefined; i++) {
+          const reply = await postMessage(app.url, `${i} ${randomUUID()} ${'x'.repeat(8 * 1024)}`);
+          if (reply.status !== 201) refused = reply;
+        }
+        const read = await getMessage(app.url, expectedDigest(stored));
+        const ready = await readiness(app);
+        full.cli('CONFIG', 'SET', 'maxmemory', '0');
+        const readyAgain = await readiness(app);
+
+        expect(refused, 'no POST was refused: Redis never filled').not.to.equal(undefined);
+        expectUnavailable(refused!, FAIL_FAST_MS);
+        expect(read.json).to.deep.equal({ message: stored });
+        // Every replica shares this Redis: unready, they would all stop serving reads too.
+        expect(ready.status, ready.text).to.equal(200);
+        expect(ready.json.writesRefused).to.match(/^Redis refuses writes: OOM /);
+        expect(readyAgain.json).to.deep.equal({ status: 'ready' });
+      } finally {
+        await full.destroy();
+      }
+    });
   });
 
   describe('when Redis restarts with AOF', () => {
