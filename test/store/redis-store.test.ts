@@ -295,7 +295,8 @@ describe('Redis store', function () {
     });
 
     it('then, under load from 50 clients, every 503 comes within the command timeout plus 300 ms', async function () {
-      this.timeout(30_000);
+      // A cold tsx start of the service took over 15 s on a busy CI machine; the load itself takes 3 s.
+      this.timeout(60_000);
       const commandTimeoutMs = 500;
       // The slowest 503 took 27 to 210 ms beyond the timeout over 11 runs on a shared two-core machine (load
       // average 5 to 7): scheduling of the service and of this client. Before the fix: 1000 to 1033 ms.
