@@ -50,8 +50,8 @@ export function createHandlers(messages: Messages, store: MessageStore, lifecycl
 
     async getReadiness(ctx) {
       if (lifecycle.shuttingDown) throw unavailable('Shutting down; no longer taking traffic');
-      await store.ping();
-      ctx.body = { status: 'ready' };
+      const { writesRefused } = await store.ping();
+      ctx.body = { status: 'ready', ...(writesRefused ? { writesRefused } : {}) };
     },
   };
 }

@@ -16,7 +16,9 @@ export function createMemoryStore(): MessageStore {
     async putMany(entries) {
       for (const [digest, message] of entries) if (!messages.has(digest)) messages.set(digest, message);
     },
-    async ping() {},
+    async ping() {
+      return {};
+    },
     async close() {},
   };
 }

@@ -11,9 +11,18 @@ export interface MessageStore {
   getMany(digests: string[]): Promise<(string | null)[]>;
   /** `put` for many messages in one round trip. */
   putMany(entries: [digest: string, message: string][]): Promise<void>;
-  /** Resolves when the store answers a round trip; rejects with StoreUnavailableError otherwise. */
-  ping(): Promise<void>;
+  /** Resolves when the store answers a round trip, with what it can do; rejects with StoreUnavailableError otherwise. */
+  ping(): Promise<StoreStatus>;
   close(): Promise<void>;
+}
+
+/** What a store that answers can do right now. */
+export interface StoreStatus {
+  /**
+   * Why writes are refused for now while reads still work (a full Redis, say); absent while writes succeed.
+   * Every replica of the service shares the store, so this is no reason to stop taking traffic.
+   */
+  writesRefused?: string;
 }
 
 /** The store cannot answer now (down, too slow, failing over); the request may be retried later. */

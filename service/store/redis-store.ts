@@ -1,33 +1,14 @@
 import calculateSlot from 'cluster-key-slot';
-import { type ChainableCommander, Cluster, type Redis, ReplyError } from 'ioredis';
+import { type ChainableCommander, Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config-redis.js';
-import { type MessageStore, StoreUnavailableError } from './message-store.js';
+import { type MessageStore, type StoreStatus, StoreUnavailableError } from './message-store.js';
 import { createRedisClient, reconnectDelay } from './redis-client.js';
+import { redact, translate, writeRefusal } from './redis-errors.js';
 
 export interface RedisStoreOptions extends RedisConfig {
   logger: Logger;
 }
-
-// Reply errors that mean "not now" rather than "wrong request": the same command may succeed later.
-const TRANSIENT_REPLIES = new Set([
-  'LOADING',
-  'READONLY',
-  'MASTERDOWN',
-  'CLUSTERDOWN',
-  'TRYAGAIN',
-  'NOREPLICAS',
-  'BUSY',
-  'NOAUTH',
-  'WRONGPASS',
-  // A full Redis (maxmemory with noeviction) or one that cannot write its AOF refuses writes until an operator
-  // acts; that is the store being unavailable, not a bug, so it must be 503 rather than 500.
-  'OOM',
-  'MISCONF',
-  // Cluster redirects, when ioredis could not follow them itself (see setAndWait).
-  'MOVED',
-  'ASK',
-]);
 
 /**
  * The MessageStore on Redis: a message is a string at `<prefix><digest>`, written with SET NX so that
@@ -41,14 +22,18 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
   logTransitions(client, logger);
   reconnectWhenGivenUp(client, logger, () => closing);
 
-  // A Cluster client follows redirects and retries through a failover by itself, for as long as the failover
-  // lasts (requests waited up to 2.8 s in the failover test). A caller gets an answer, a 503 at worst, within
-  // the time to reach a node and have one command answered; the write may still land, and a retry is safe.
-  const deadlineMs = client instanceof Cluster ? options.connectTimeoutMs + options.commandTimeoutMs : 0;
+  // Every call gets an answer within the command timeout, measured from the call. ioredis starts a command's
+  // timeout only when it writes the command, and with auto-pipelining a command waits unwritten while the
+  // pipeline before it is in flight: behind a hung Redis, callers waited up to two timeouts under load.
+  // A Cluster client also follows redirects and retries through a failover by itself, for as long as the
+  // failover lasts (requests waited up to 2.8 s in the failover test), so there a caller may also wait for a
+  // node to be reached. Either way the command itself goes on, and a write may still land (SET NX: a retry
+  // is safe).
+  const deadlineMs = options.commandTimeoutMs + (client instanceof Cluster ? options.connectTimeoutMs : 0);
 
   async function run<T>(command: () => Promise<T>): Promise<T> {
     try {
-      return await (deadlineMs > 0 ? withinDeadline(command(), deadlineMs) : command());
+      return await withinDeadline(command(), deadlineMs);
     } catch (error) {
       throw translate(error);
     }
@@ -126,7 +111,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     async putMany(entries) {
       await run(() => putMany(entries));
     },
-    ping: () => run(() => assertWritable(client, minReplicaAcks)),
+    ping: () => run(() => readiness(client, minReplicaAcks)),
     async close() {
       closing = true;
       await client.quit().catch(() => undefined);
@@ -182,24 +167,39 @@ function groupBySlot<T>(
   return [...nodes.values()].map((slots) => [...slots.values()]);
 }
 
+// A script with a shebang and no flags counts as one that may write: Redis refuses it as it would refuse a
+// write (OOM when full, ...), yet it writes nothing. The service needs EVAL anyway, for batches.
+const WRITE_PROBE = '#!lua\nreturn 1';
+
 /**
- * Readiness means writes can succeed now: a cluster with every slot served, or a primary (not a replica
- * left behind by a failover) with enough replicas connected for the acknowledgement setting.
+ * Ready means a cluster with every slot served, or a primary (not a replica left behind by a failover) with
+ * enough replicas connected for the acknowledgement setting. A primary that refuses writes for now (full,
+ * say) leaves the service ready: every replica shares it and reads still work; the status says why.
+ * In a Cluster each primary has its own memory, and only the writes to a full one are refused (503).
  */
-async function assertWritable(client: Redis | Cluster, minReplicaAcks: number): Promise<void> {
+async function readiness(client: Redis | Cluster, minReplicaAcks: number): Promise<StoreStatus> {
   if (client instanceof Cluster) {
     const info = String(await client.cluster('INFO'));
     if (!/cluster_state:ok/.test(info))
       throw new StoreUnavailableError('Redis Cluster is not serving every slot');
-    return;
+    return {};
   }
-  const [role, , replicas] = (await client.role()) as [string, number, unknown[]?];
+  // Issued together, the two leave in one auto-pipeline: one round trip.
+  const [roleReply, writesRefused] = await Promise.all([
+    client.role(),
+    client.eval(WRITE_PROBE, 0).then(
+      () => undefined,
+      (error: unknown) => writeRefusal(error) ?? Promise.reject(error),
+    ),
+  ]);
+  const [role, , replicas] = roleReply as [string, number, unknown[]?];
   if (role !== 'master') throw new StoreUnavailableError(`Redis is a ${role}, not a primary`);
   if ((replicas?.length ?? 0) < minReplicaAcks) {
     throw new StoreUnavailableError(
       `Redis has ${replicas?.length ?? 0} replicas connected, ${minReplicaAcks} needed`,
     );
   }
+  return writesRefused ? { writesRefused } : {};
 }
 
 /** Logs transitions, not every failed reconnect attempt, so an outage is a few lines rather than a flood. */
@@ -213,7 +213,8 @@ function logTransitions(client: Redis | Cluster, logger: Logger): void {
     healthy = true;
   });
   client.on('error', (error: Error) => {
-    if (healthy) logger.warn({ err: error }, 'redis connection failed; requests get 503 until it returns');
+    if (healthy)
+      logger.warn({ err: redact(error) }, 'redis connection failed; requests get 503 until it returns');
     healthy = false;
   });
 }
@@ -232,21 +233,26 @@ function reconnectWhenGivenUp(client: Redis | Cluster, logger: Logger, closing: 
   });
 }
 
-/** The work's outcome, or StoreUnavailableError once `ms` have passed without one; the work itself goes on. */
+/**
+ * The work's outcome, or StoreUnavailableError once `ms` have passed without one; the work itself goes on.
+ * On every command's path, so one timer and one promise: about 0.45 µs a call under load, where Promise.race
+ * and finally took 1.15 µs (measured with 50 calls in flight).
+ */
 function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError(`Redis did not answer within ${ms} ms`)), ms);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new StoreUnavailableError(`Redis did not answer within ${ms} ms`)),
+      ms,
+    );
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
-}
-
-function translate(error: unknown): unknown {
-  if (error instanceof StoreUnavailableError) return error;
-  if (error instanceof ReplyError) {
-    const code = String((error as Error).message).split(' ', 1)[0] ?? '';
-    if (!TRANSIENT_REPLIES.has(code)) return error;
-  }
-  // Connection closed, offline, timed out, or a transient reply: the caller may retry later.
-  return new StoreUnavailableError(`Redis is unavailable: ${(error as Error).message}`, { cause: error });
 }

@@ -28,12 +28,7 @@ export async function startApp(
 ): Promise<TestApp> {
   const config = loadConfig({ PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...options.env });
   const logs: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(JSON.parse(line));
-      done();
-    },
-  });
+  const sink = captureLines(logs);
   const metrics = createMetrics();
   const lifecycle = createLifecycle();
   const store = options.store ?? createMemoryStore();
@@ -52,6 +47,16 @@ export async function startApp(
       await store.close();
     },
   };
+}
+
+/** A log destination that parses each JSON line it is given into `lines`. */
+export function captureLines(lines: Record<string, unknown>[]): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
 }
 
 function listen(server: Server): Promise<Server> {

@@ -16,7 +16,7 @@ function breakableStore(): MessageStore & { failWith: Error | undefined } {
     put: async (digest: string, message: string) => (healthy(), store.put(digest, message)),
     getMany: async (digests: string[]) => (healthy(), store.getMany(digests)),
     putMany: async (entries: [string, string][]) => (healthy(), store.putMany(entries)),
-    ping: async () => healthy(),
+    ping: async () => (healthy(), {}),
     close: () => store.close(),
   };
   return breakable;
