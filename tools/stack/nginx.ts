@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Certificates } from './certificates.js';
 import { Child } from './child.js';
+import { errorPages } from './nginx-errors.js';
 import { pollUntil } from './poll.js';
 
 export interface NginxOptions {
@@ -18,20 +19,6 @@ export interface NginxOptions {
 // ingress-nginx's default HSTS header; `always` puts it on error answers too.
 const HSTS = 'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;';
 
-// Errors nginx answers itself (the service's own errors pass through untouched: no proxy_intercept_errors),
-// as the same JSON shape the service uses, so a client always finds {"err_msg": ...}.
-const OWN_ERRORS: Record<number, string> = {
-  400: 'Bad request',
-  408: 'The request took too long to arrive',
-  413: 'Request body is larger than the limit of {limit} bytes',
-  414: 'The request URI is too long',
-  494: 'The request headers are too large',
-  500: 'Internal server error',
-  502: 'No API replica could answer; retry shortly',
-  503: 'The service is unavailable right now; retry shortly',
-  504: 'The API replica took too long to answer; retry shortly',
-};
-
 /**
  * The config of nginx as the chart's ingress sets up ingress-nginx: TLS termination, redirect from plain
  * HTTP (308), HSTS, HTTP/1.1 keep-alive to the upstreams, a body limit equal to the service's, request ids
@@ -40,19 +27,6 @@ const OWN_ERRORS: Record<number, string> = {
 export function nginxConfig(options: NginxOptions): string {
   const { dir, httpsPort, httpPort, upstreamPorts, maxBodyBytes, certificates } = options;
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
-  const errorPages = Object.entries(OWN_ERRORS).map(([status, text]) => {
-    const body = JSON.stringify({ err_msg: text.replace('{limit}', String(maxBodyBytes)) });
-    const retry = Number(status) >= 502 ? 'add_header Retry-After 1 always;' : '';
-    return `
-    error_page ${status} @error${status};
-    location @error${status} {
-      default_type application/json;
-      ${HSTS}
-      add_header X-Request-Id $req_id always;
-      ${retry}
-      return ${status} '${body}\\n';
-    }`;
-  });
   return `# Written by tools/stack/nginx.ts for this run; edits are lost.
 ${process.getuid?.() === 0 ? 'user root;  # workers must read the keys in our private temp directory' : ''}
 worker_processes 1;
@@ -89,6 +63,7 @@ ${upstreamPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_tim
     location / {
       return 308 https://$host:${httpsPort}$request_uri;
     }
+${errorPages(maxBodyBytes, [])}
   }
 
   server {
@@ -128,7 +103,7 @@ ${upstreamPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_tim
       proxy_next_upstream_tries 3;
       proxy_next_upstream_timeout 10s;
     }
-${errorPages.join('\n')}
+${errorPages(maxBodyBytes, [HSTS])}
   }
 }
 `;
