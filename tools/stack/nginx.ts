@@ -93,14 +93,17 @@ ${errorPages(maxBodyBytes, [])}
       proxy_read_timeout 60s;
       proxy_send_timeout 60s;
 
-      # A request that failed to reach a replica, or whose connection broke before an answer came (a replica
-      # killed, or closing a keep-alive socket as it shuts down), goes to the next replica. POST is retried
-      # too (non_idempotent): POST /messages is idempotent by design (same message, same digest, SET NX), so
-      # sending it twice cannot store anything different. Not http_503: a 503 means the store is down, which
-      # another replica cannot fix; retrying it would mark every replica failed and turn the 503 with
-      # Retry-After into nginx's 502.
-      proxy_next_upstream error timeout non_idempotent;
-      proxy_next_upstream_tries 3;
+      # Retries (README, "What the proxy answers and retries"): a request that could not be sent to a
+      # replica (connection refused or timed out: it crashed or is restarting) goes to the next one, whatever
+      # its method. Once sent, only GET and HEAD are sent again, if the connection breaks before an answer:
+      # they carry no body the service reads. A POST never is (no non_idempotent): nginx cannot tell a replica
+      # killed by the request it holds from one that died for another reason, and replaying a request that
+      # kills replicas would take down each one in turn. At most 2 tries: enough to step over the one
+      # replica a restart or a crash takes away. Not http_503: a 503 means the store is down, which another
+      # replica cannot fix; retrying it would mark every replica failed and turn the 503 with Retry-After
+      # into nginx's 502.
+      proxy_next_upstream error timeout;
+      proxy_next_upstream_tries 2;
       proxy_next_upstream_timeout 10s;
     }
 ${errorPages(maxBodyBytes, [HSTS])}
