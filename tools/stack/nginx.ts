@@ -14,7 +14,18 @@ export interface NginxOptions {
   upstreamPorts: number[];
   maxBodyBytes: number;
   certificates: Certificates;
+  limits: ProxyLimits;
 }
+
+/** What a client may hold of the proxy: the settings that keep slow or greedy clients from locking others out. */
+export interface ProxyLimits {
+  /** client_header_timeout and client_body_timeout. */
+  clientTimeoutSeconds: number;
+  /** limit_conn per client address: requests in progress at once (nginx counts a request once its header is read). */
+  connectionsPerClient: number;
+}
+
+export const DEFAULT_PROXY_LIMITS: ProxyLimits = { clientTimeoutSeconds: 10, connectionsPerClient: 100 };
 
 // ingress-nginx's default HSTS header; `always` puts it on error answers too.
 const HSTS = 'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;';
@@ -25,14 +36,17 @@ const HSTS = 'add_header Strict-Transport-Security "max-age=31536000; includeSub
  * passed through or made, JSON bodies for nginx's own errors, and retries on the next replica.
  */
 export function nginxConfig(options: NginxOptions): string {
-  const { dir, httpsPort, httpPort, upstreamPorts, maxBodyBytes, certificates } = options;
+  const { dir, httpsPort, httpPort, upstreamPorts, maxBodyBytes, certificates, limits } = options;
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
   return `# Written by tools/stack/nginx.ts for this run; edits are lost.
 ${process.getuid?.() === 0 ? 'user root;  # workers must read the keys in our private temp directory' : ''}
-worker_processes 1;
+# A worker per core, each with room for thousands of clients, as ingress-nginx runs (max-worker-connections):
+# with one worker of 1,024 connections, a thousand clients sending half a header locked everyone out.
+worker_processes auto;
+events { worker_connections 16384; }
+worker_rlimit_nofile 32768;  # each proxied request holds two descriptors: the client's and the replica's
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;  # also where to look when nginx does not start
-events { worker_connections 1024; }
 
 http {
   ${temp.map((name) => `${name}_temp_path ${join(dir, 'temp', name)};`).join('\n  ')}
@@ -40,6 +54,22 @@ http {
                       'rid=$req_id upstream=$upstream_addr upstream_status=$upstream_status rt=$request_time';
   access_log ${join(dir, 'access.log')} upstream;
   server_tokens off;
+
+  # Slow clients: the TLS handshake and the whole request header must arrive within the timeout (a header sent
+  # a byte at a time does not restart it), the body without a pause that long; then nginx resets the
+  # connection without an answer, freeing its memory at once. Idle keep-alive connections go after 30 s.
+  client_header_timeout ${limits.clientTimeoutSeconds}s;
+  client_body_timeout ${limits.clientTimeoutSeconds}s;
+  reset_timedout_connection on;
+  keepalive_timeout 30s;
+
+  # Greedy clients: requests in progress at once per client address, over which nginx answers 429. nginx
+  # counts a request once its header is read, so this bounds slow bodies and floods of requests, not
+  # half-header connections (the timeouts and the connection room above do).
+  limit_conn_zone $binary_remote_addr zone=per_client:10m;
+  limit_conn per_client ${limits.connectionsPerClient};
+  limit_conn_status 429;
+  limit_conn_log_level warn;
 
   # ingress-nginx: the client's X-Request-Id if it sent one, otherwise a fresh one.
   map $http_x_request_id $req_id {
