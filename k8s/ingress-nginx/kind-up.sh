@@ -14,7 +14,7 @@ kubectl config use-context kind-shaservice
 helm upgrade --install ingress-nginx ingress-nginx \
   --repo https://kubernetes.github.io/ingress-nginx \
   --namespace ingress-nginx --create-namespace \
-  --values "$here/values-kind.yaml" --wait --timeout 5m
+  --values "$here/values-kind.yaml" --values "$here/values-proxy.yaml" --wait --timeout 5m
 kubectl wait --namespace ingress-nginx --for=condition=ready pod \
   --selector=app.kubernetes.io/component=controller --timeout=180s
 

@@ -38,6 +38,25 @@ describe('chart: Ingress and Gateway API HTTPRoute', () => {
     expect(rendered.one('ConfigMap', 'shaservice').data.MAX_BODY_BYTES).to.equal(limit);
   });
 
+  it('when the ingress is on, then ingress-nginx retries on another pod only what it could not send or a GET, at most once, and limits requests per client address', () => {
+    const annotations = renderChart({ set: { 'ingress.enabled': true } }).one('Ingress').metadata.annotations;
+
+    expect(annotations).to.include({
+      'nginx.ingress.kubernetes.io/proxy-next-upstream': 'error timeout',
+      'nginx.ingress.kubernetes.io/proxy-next-upstream-tries': '2',
+      'nginx.ingress.kubernetes.io/proxy-next-upstream-timeout': '10',
+      'nginx.ingress.kubernetes.io/limit-connections': '100',
+    });
+  });
+
+  it('when connectionsPerClient is 0, then the Ingress sets no per-address connection limit', () => {
+    const annotations = renderChart({
+      set: { 'ingress.enabled': true, 'ingress.connectionsPerClient': 0 },
+    }).one('Ingress').metadata.annotations;
+
+    expect(annotations).to.not.have.property('nginx.ingress.kubernetes.io/limit-connections');
+  });
+
   it('when the class is changed, then the Ingress uses it', () => {
     const ingress = renderChart({ set: { 'ingress.enabled': true, 'ingress.className': 'traefik' } }).one(
       'Ingress',

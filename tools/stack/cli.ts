@@ -3,14 +3,23 @@ import { parseArgs } from 'node:util';
 import { startStack } from './stack.js';
 
 const USAGE = `Usage: npm run stack -- [--https-port 5000] [--http-port N] [--prometheus-port N] [--replicas 3] [--keep]
+                        [--connections-per-client 100] [--client-timeout 10]
 Starts Redis (AOF), the API replicas, nginx with TLS and Prometheus on 127.0.0.1; Ctrl-C stops them all.
 A replica that dies is started again after 1 s (doubling while it keeps failing), as Kubernetes restarts a pod.
-Ports not given are chosen free. --keep leaves the temporary directory (logs, data, certificates) behind.`;
+Ports not given are chosen free. --keep leaves the temporary directory (logs, data, certificates) behind.
+--connections-per-client: requests one client address may have in progress at once in nginx (raise it to
+load the stack from one machine with more connections); --client-timeout: seconds nginx gives a client to
+send a request header, or between two reads of its body.`;
 
 function port(value: string | undefined, name: string): number | undefined {
+  return integer(value, name, 65535);
+}
+
+function integer(value: string | undefined, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1 || number > 65535) throw new Error(`--${name} must be a port`);
+  if (!Number.isInteger(number) || number < 1 || number > max)
+    throw new Error(`--${name} must be a whole number from 1 to ${max}`);
   return number;
 }
 
@@ -21,6 +30,8 @@ async function main(): Promise<void> {
       'http-port': { type: 'string' },
       'prometheus-port': { type: 'string' },
       replicas: { type: 'string', default: '3' },
+      'connections-per-client': { type: 'string' },
+      'client-timeout': { type: 'string' },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -34,6 +45,10 @@ async function main(): Promise<void> {
     httpPort: port(values['http-port'], 'http-port'),
     prometheusPort: port(values['prometheus-port'], 'prometheus-port'),
     replicas: Number(values.replicas),
+    proxyLimits: {
+      connectionsPerClient: integer(values['connections-per-client'], 'connections-per-client'),
+      clientTimeoutSeconds: integer(values['client-timeout'], 'client-timeout'),
+    },
     keepDir: values.keep,
     onReplicaRestart: (line) => console.log(line),
   });

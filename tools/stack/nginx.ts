@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Certificates } from './certificates.js';
 import { Child } from './child.js';
+import { errorPages } from './nginx-errors.js';
 import { pollUntil } from './poll.js';
 
 export interface NginxOptions {
@@ -13,24 +14,21 @@ export interface NginxOptions {
   upstreamPorts: number[];
   maxBodyBytes: number;
   certificates: Certificates;
+  limits: ProxyLimits;
 }
+
+/** What a client may hold of the proxy: the settings that keep slow or greedy clients from locking others out. */
+export interface ProxyLimits {
+  /** client_header_timeout and client_body_timeout. */
+  clientTimeoutSeconds: number;
+  /** limit_conn per client address: requests in progress at once (nginx counts a request once its header is read). */
+  connectionsPerClient: number;
+}
+
+export const DEFAULT_PROXY_LIMITS: ProxyLimits = { clientTimeoutSeconds: 10, connectionsPerClient: 100 };
 
 // ingress-nginx's default HSTS header; `always` puts it on error answers too.
 const HSTS = 'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;';
-
-// Errors nginx answers itself (the service's own errors pass through untouched: no proxy_intercept_errors),
-// as the same JSON shape the service uses, so a client always finds {"err_msg": ...}.
-const OWN_ERRORS: Record<number, string> = {
-  400: 'Bad request',
-  408: 'The request took too long to arrive',
-  413: 'Request body is larger than the limit of {limit} bytes',
-  414: 'The request URI is too long',
-  494: 'The request headers are too large',
-  500: 'Internal server error',
-  502: 'No API replica could answer; retry shortly',
-  503: 'The service is unavailable right now; retry shortly',
-  504: 'The API replica took too long to answer; retry shortly',
-};
 
 /**
  * The config of nginx as the chart's ingress sets up ingress-nginx: TLS termination, redirect from plain
@@ -38,27 +36,17 @@ const OWN_ERRORS: Record<number, string> = {
  * passed through or made, JSON bodies for nginx's own errors, and retries on the next replica.
  */
 export function nginxConfig(options: NginxOptions): string {
-  const { dir, httpsPort, httpPort, upstreamPorts, maxBodyBytes, certificates } = options;
+  const { dir, httpsPort, httpPort, upstreamPorts, maxBodyBytes, certificates, limits } = options;
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
-  const errorPages = Object.entries(OWN_ERRORS).map(([status, text]) => {
-    const body = JSON.stringify({ err_msg: text.replace('{limit}', String(maxBodyBytes)) });
-    const retry = Number(status) >= 502 ? 'add_header Retry-After 1 always;' : '';
-    return `
-    error_page ${status} @error${status};
-    location @error${status} {
-      default_type application/json;
-      ${HSTS}
-      add_header X-Request-Id $req_id always;
-      ${retry}
-      return ${status} '${body}\\n';
-    }`;
-  });
   return `# Written by tools/stack/nginx.ts for this run; edits are lost.
 ${process.getuid?.() === 0 ? 'user root;  # workers must read the keys in our private temp directory' : ''}
-worker_processes 1;
+# A worker per core, each with room for thousands of clients, as ingress-nginx runs (max-worker-connections):
+# with one worker of 1,024 connections, a thousand clients sending half a header locked everyone out.
+worker_processes auto;
+events { worker_connections 16384; }
+worker_rlimit_nofile 32768;  # each proxied request holds two descriptors: the client's and the replica's
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;  # also where to look when nginx does not start
-events { worker_connections 1024; }
 
 http {
   ${temp.map((name) => `${name}_temp_path ${join(dir, 'temp', name)};`).join('\n  ')}
@@ -66,6 +54,22 @@ http {
                       'rid=$req_id upstream=$upstream_addr upstream_status=$upstream_status rt=$request_time';
   access_log ${join(dir, 'access.log')} upstream;
   server_tokens off;
+
+  # Slow clients: the TLS handshake and the whole request header must arrive within the timeout (a header sent
+  # a byte at a time does not restart it), the body without a pause that long; then nginx resets the
+  # connection without an answer, freeing its memory at once. Idle keep-alive connections go after 30 s.
+  client_header_timeout ${limits.clientTimeoutSeconds}s;
+  client_body_timeout ${limits.clientTimeoutSeconds}s;
+  reset_timedout_connection on;
+  keepalive_timeout 30s;
+
+  # Greedy clients: requests in progress at once per client address, over which nginx answers 429. nginx
+  # counts a request once its header is read, so this bounds slow bodies and floods of requests, not
+  # half-header connections (the timeouts and the connection room above do).
+  limit_conn_zone $binary_remote_addr zone=per_client:10m;
+  limit_conn per_client ${limits.connectionsPerClient};
+  limit_conn_status 429;
+  limit_conn_log_level warn;
 
   # ingress-nginx: the client's X-Request-Id if it sent one, otherwise a fresh one.
   map $http_x_request_id $req_id {
@@ -89,6 +93,7 @@ ${upstreamPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_tim
     location / {
       return 308 https://$host:${httpsPort}$request_uri;
     }
+${errorPages(maxBodyBytes, [])}
   }
 
   server {
@@ -118,17 +123,20 @@ ${upstreamPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_tim
       proxy_read_timeout 60s;
       proxy_send_timeout 60s;
 
-      # A request that failed to reach a replica, or whose connection broke before an answer came (a replica
-      # killed, or closing a keep-alive socket as it shuts down), goes to the next replica. POST is retried
-      # too (non_idempotent): POST /messages is idempotent by design (same message, same digest, SET NX), so
-      # sending it twice cannot store anything different. Not http_503: a 503 means the store is down, which
-      # another replica cannot fix; retrying it would mark every replica failed and turn the 503 with
-      # Retry-After into nginx's 502.
-      proxy_next_upstream error timeout non_idempotent;
-      proxy_next_upstream_tries 3;
+      # Retries (README, "What the proxy answers and retries"): a request that could not be sent to a
+      # replica (connection refused or timed out: it crashed or is restarting) goes to the next one, whatever
+      # its method. Once sent, only GET and HEAD are sent again, if the connection breaks before an answer:
+      # they carry no body the service reads. A POST never is (no non_idempotent): nginx cannot tell a replica
+      # killed by the request it holds from one that died for another reason, and replaying a request that
+      # kills replicas would take down each one in turn. At most 2 tries: enough to step over the one
+      # replica a restart or a crash takes away. Not http_503: a 503 means the store is down, which another
+      # replica cannot fix; retrying it would mark every replica failed and turn the 503 with Retry-After
+      # into nginx's 502.
+      proxy_next_upstream error timeout;
+      proxy_next_upstream_tries 2;
       proxy_next_upstream_timeout 10s;
     }
-${errorPages.join('\n')}
+${errorPages(maxBodyBytes, [HSTS])}
   }
 }
 `;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import { type Certificates, makeCertificates } from './certificates.js';
 import type { Child } from './child.js';
-import { startNginx } from './nginx.js';
+import { DEFAULT_PROXY_LIMITS, type ProxyLimits, startNginx } from './nginx.js';
 import { startPrometheus } from './prometheus.js';
 import { RedisServer } from './redis-server.js';
 import { Replica } from './replica.js';
@@ -18,6 +18,8 @@ export interface StackOptions {
   replicas?: number;
   /** The service's MAX_BODY_BYTES, and nginx's client_max_body_size; default 1 MiB, as the service's. */
   maxBodyBytes?: number;
+  /** Limits on what one client may hold of nginx; each one not given (or undefined) is DEFAULT_PROXY_LIMITS'. */
+  proxyLimits?: Partial<ProxyLimits>;
   /** Further service settings for every replica (LOG_LEVEL, SHUTDOWN_DELAY_MS, ...). */
   serviceEnv?: Record<string, string>;
   /** Where certificates, configs, data and logs go; default a new temporary directory. */
@@ -42,6 +44,7 @@ export interface Stack {
   redis: RedisServer;
   replicas: Replica[];
   nginx: Child;
+  proxyLimits: ProxyLimits;
   /** One line per request, with the replica(s) it went to: `upstream=127.0.0.1:A, 127.0.0.1:B` when retried. */
   nginxAccessLog: string;
   prometheus: Child;
@@ -65,6 +68,12 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'shaservice-stack-'));
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const limit = <Name extends keyof ProxyLimits>(name: Name) =>
+    options.proxyLimits?.[name] ?? DEFAULT_PROXY_LIMITS[name];
+  const proxyLimits: ProxyLimits = {
+    clientTimeoutSeconds: limit('clientTimeoutSeconds'),
+    connectionsPerClient: limit('connectionsPerClient'),
+  };
   const ports = await choosePorts(options);
   const sub = (name: string) => {
     mkdirSync(join(dir, name), { recursive: true });
@@ -101,6 +110,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       upstreamPorts,
       maxBodyBytes,
       certificates,
+      limits: proxyLimits,
     });
     started.push([nginx]);
     const targetPorts = ports.replicas.map(([, metricsPort]) => metricsPort);
@@ -116,6 +126,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       redis,
       replicas,
       nginx,
+      proxyLimits,
       nginxAccessLog: join(dir, 'nginx', 'access.log'),
       prometheus,
       async stop() {
