@@ -50,10 +50,12 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
       socket.end(rawResponse(status, text));
       socket.destroySoon();
     };
-    // Bytes that fail to parse may follow a request whose answer is still on its way (pipelining): that
-    // answer is finished first, and the refusal follows it, as the next answer on the connection.
+    // Bytes that fail to parse may follow a whole request whose answer is still on its way (pipelining): that
+    // answer is finished first, and the refusal follows it. A request still being read (a body too slow, a
+    // chunk size that does not parse) is the one refused: its answer would never come, so the refusal is now.
     const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (inFlight && !inFlight.writableFinished) finished(inFlight, answer);
+    if (inFlight && !inFlight.writableFinished && inFlight.req.complete) finished(inFlight, answer);
+    else if (inFlight?.headersSent) socket.destroy();
     else answer();
   });
   server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {

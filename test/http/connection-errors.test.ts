@@ -3,7 +3,7 @@ import { type TestApp, startApp } from '../helpers/app.js';
 import { connect } from 'node:net';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { postMessage, send } from '../helpers/http.js';
-import { type RawResponse, decodedBody, rawExchange } from '../helpers/raw-http.js';
+import { type RawResponse, decodedBody, parseResponses, rawExchange } from '../helpers/raw-http.js';
 import { expectedDigest } from '../helpers/sha256.js';
 
 /** The first answer to `bytes` sent as they are on a new connection, and how long it took to come. */
@@ -103,6 +103,34 @@ describe('requests that Node refuses before the app sees them', () => {
     expectJsonError(reply, 408, /took too long/);
     // 1 s to time out, plus up to one 1 s sweep of Node's timeout check.
     expect(reply.ms).to.be.below(2_500);
+  });
+
+  it('when a body arrives too slowly, then answers 408 as JSON within about REQUEST_TIMEOUT_MS', async () => {
+    const { port } = new URL(app.url);
+    const started = performance.now();
+    const socket = connect(Number(port), '127.0.0.1');
+    socket.write(
+      'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{',
+    );
+    const drip = setInterval(() => socket.write(' '), 200);
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('close', resolve)).finally(() => clearInterval(drip));
+    const ms = performance.now() - started;
+    const [reply] = parseResponses(Buffer.concat(received)).responses;
+
+    expectJsonError(reply!, 408, /took too long/);
+    expect(ms).to.be.below(3_000);
+  });
+
+  it('when a chunk size does not parse, then answers 400 as JSON at once, not at the request timeout', async () => {
+    const head =
+      'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked';
+
+    const reply = await rawRequest(app.url, `${head}\r\n\r\nzz\r\n`, 900);
+
+    expectJsonError(reply, 400, /HPE_INVALID_CHUNK_SIZE/);
   });
 
   it('when a request is refused, then it is logged with its status and parser code, and counted', async () => {
