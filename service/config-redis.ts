@@ -48,6 +48,12 @@ export function redisConfig(s: Settings, readFile: ReadFile): { redis?: RedisCon
   if (str('REDIS_PASSWORD') !== undefined && str('REDIS_PASSWORD_FILE') !== undefined) {
     problems.push('Set REDIS_PASSWORD or REDIS_PASSWORD_FILE, not both');
   }
+  const url = str('REDIS_URL');
+  if (url !== undefined && !parsesAsRedisUrl(url)) {
+    problems.push(
+      `REDIS_URL is not a valid URL (got ${JSON.stringify(withoutPassword(url))}); percent-encode its password`,
+    );
+  }
   if (s.REDIS_TLS === true && str('REDIS_URL')?.startsWith('redis://')) {
     problems.push('REDIS_TLS is set but REDIS_URL is redis://; use a rediss:// URL for TLS');
   }
@@ -147,5 +153,22 @@ function readSecret(name: string, path: string | undefined, readFile: ReadFile, 
   } catch (error) {
     problems.push(`${name} ${path} cannot be read: ${(error as Error).message}`);
     return undefined;
+  }
+}
+
+/** A URL as it may be shown: whatever stands before its `@` (a user and password) replaced. */
+export function withoutPassword(url: string): string {
+  return url.replace(/^([^:/]*:\/\/)[^/]*@/, '$1***@');
+}
+
+/** Whether ioredis can read the URL: the WHATWG parser takes it, and its user and password decode. */
+function parsesAsRedisUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    decodeURIComponent(parsed.username);
+    decodeURIComponent(parsed.password);
+    return true;
+  } catch {
+    return false;
   }
 }

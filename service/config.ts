@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { Ajv, type ErrorObject } from 'ajv';
-import { type ReadFile, type RedisConfig, redisConfig } from './config-redis.js';
+import { type ReadFile, type RedisConfig, redisConfig, withoutPassword } from './config-redis.js';
 
 const HOST_PORT = '(\\[[0-9A-Fa-f:.]+\\]|[^\\s,:=\\[\\]]+):[0-9]{1,5}';
 const HOST_PORT_LIST = `^${HOST_PORT}(,${HOST_PORT})*$`;
@@ -233,7 +233,7 @@ function describe(error: ErrorObject, env: Env): string {
   const name = error.instancePath.slice(1);
   const value = JSON.stringify(env[name]);
   if (error.keyword === 'pattern' && name === 'REDIS_URL') {
-    return `REDIS_URL must start with redis:// or rediss:// (got ${value})`;
+    return `REDIS_URL must start with redis:// or rediss:// (got ${JSON.stringify(withoutPassword(env[name] ?? ''))})`;
   }
   if (error.keyword === 'enum') {
     return `${name} must be one of ${error.params.allowedValues.join(', ')} (got ${value})`;

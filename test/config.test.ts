@@ -28,6 +28,13 @@ describe('loadConfig', () => {
     expect(config.host).to.equal(undefined);
   });
 
+  it('when REDIS_URL is not a Redis URL, then the problem quotes it without its password', () => {
+    const problems = problemsOf({ REDIS_URL: 'http://user:S3cretPW-xyz@r:6379' }).join('\n');
+
+    expect(problems).to.include('must start with redis:// or rediss:// (got "http://***@r:6379")');
+    expect(problems).not.to.include('S3cretPW');
+  });
+
   it('when REDIS_URL is set, then Redis settings are read with their defaults', () => {
     const config = loadConfig({ REDIS_URL: 'rediss://:pw@redis.example:6380/2', REDIS_KEY_PREFIX: 'x:' });
 
@@ -189,6 +196,12 @@ describe('loadConfig', () => {
         'replica acks with the embedded store',
         { REDIS_MIN_REPLICA_ACKS: '1' },
         /REDIS_MIN_REPLICA_ACKS: no effect without REDIS_URL/,
+      ],
+      ['a port that is out of range', { REDIS_URL: 'redis://:pw@r:99999' }, /REDIS_URL is not a valid URL/],
+      [
+        'a password that is not percent-encoded',
+        { REDIS_URL: 'redis://:S3cret PW%zz@r:6379' },
+        /REDIS_URL is not a valid URL \(got "redis:\/\/\*\*\*@r:6379"\); percent-encode its password/,
       ],
       [
         'a malformed sentinel list',
