@@ -72,12 +72,17 @@ function assertAcceptable(contentType: string, contentEncoding: string, mediaTyp
   }
 }
 
-/** Node takes the chunked coding off a body and leaves any other (gzip, chunked) on: it would be stored as is. */
+/**
+ * Node takes the chunked coding off a body and leaves any other (gzip, chunked) on: it would be stored as is.
+ * Without chunked last, nothing says where the body ends, so the connection cannot carry another request.
+ */
 function assertOnlyChunked(transferEncoding: string): void {
   if (!transferEncoding) return;
   const codings = transferEncoding.toLowerCase().split(',');
   if (codings.some((coding) => coding.trim() !== 'chunked')) {
-    throw createError(415, `Transfer-Encoding ${transferEncoding} is not accepted; only chunked is`);
+    throw createError(415, `Transfer-Encoding ${transferEncoding} is not accepted; only chunked is`, {
+      headers: { Connection: 'close' },
+    });
   }
 }
 

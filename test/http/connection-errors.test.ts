@@ -74,6 +74,23 @@ describe('requests that Node refuses before the app sees them', () => {
     expectJsonError(exchange.responses[1]!, 400, /not valid HTTP/);
   });
 
+  it('when the body is sent gzip with no chunked coding, then one error answers and the connection closes', async () => {
+    const target = { host: '127.0.0.1', port: Number(new URL(app.url).port) };
+    const bytes = Buffer.from(post('Transfer-Encoding: gzip\r\n'), 'latin1');
+
+    const exchange = await rawExchange(target, bytes, { lingerMs: 300 });
+
+    // Whichever notices first: the app (415, the coding) or the parser (400, no way to find the body's end).
+    expect(exchange.responses).to.have.length(1);
+    const [reply] = exchange.responses;
+    expectJsonError(
+      reply!,
+      reply!.status,
+      /Transfer-Encoding gzip is not accepted|HPE_INVALID_TRANSFER_ENCODING/,
+    );
+    expect(reply!.status).to.be.oneOf([400, 415]);
+  });
+
   it('when one header is 20 KiB, then answers 431 as JSON and closes', async () => {
     const reply = await rawRequest(
       app.url,
