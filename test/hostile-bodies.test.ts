@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { postJson, send } from './helpers/http.js';
+import { memoryOf, resetPeakRss } from './helpers/proc-memory.js';
 import { ServiceProcess } from './helpers/service-process.js';
 
 // The largest body the service takes by default (MAX_BODY_BYTES, 1 MiB): what one hostile request can cost at most.
@@ -85,6 +86,27 @@ describe('hostile bodies (the service process, with the production heap cap)', (
     expect(reply.status).to.equal(400);
     expect(reply.json.err_msg.match(/unknown field/g)).to.have.length(5);
   });
+
+  for (const [what, body] of [
+    ['all `[`', '['.repeat(MAX_BODY_BYTES - 1)],
+    ['a message nested in `[` to the limit', `{"message":${'['.repeat(MAX_BODY_BYTES - 16)}`],
+  ] as const) {
+    it(`when a 1 MiB body is ${what}, then a 400 says how deep it may nest and the peak RSS hardly moves`, async () => {
+      const before = memoryOf(service.pid).rssMiB;
+      resetPeakRss(service.pid);
+
+      const reply = await postJson(service.url, '/messages', body, {}, { timeoutMs: 20_000 });
+      const { peakRssMiB } = memoryOf(service.pid);
+
+      expect(reply.status).to.equal(400);
+      // The body itself is 1 MiB, read into one Buffer; parsing it used to add 33-42 MiB.
+      expect(
+        peakRssMiB - before,
+        `peak ${peakRssMiB.toFixed(1)} MiB, before ${before.toFixed(1)} MiB`,
+      ).to.be.below(8);
+      expect(reply.json.err_msg).to.equal('Request body nests deeper than 32 levels');
+    });
+  }
 
   it('when a body nests 500,000 arrays deep, then a short 400 answers and the process serves on', async () => {
     const depth = 500_000;
