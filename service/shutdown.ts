@@ -34,7 +34,14 @@ export async function shutDown(parts: ShutdownParts): Promise<boolean> {
   return clean;
 }
 
-/** Stops accepting, closes idle keep-alive sockets as they become idle, and cuts the rest at the deadline. */
+/**
+ * Stops accepting, closes idle keep-alive sockets as they become idle, and cuts the rest at the deadline.
+ * "Idle" is Node's: a connection counts as busy from its accept until its first request is answered, so one
+ * accepted just before the close, its request not read yet, is answered (with Connection: close), not cut.
+ * What this cannot prevent: closing the listening socket resets the connections the kernel completed into
+ * its queue after the last accept, and a keep-alive connection idle since before SIGTERM may be closed as
+ * its client sends on it. Neither request was read; the drain delay is what keeps clients away by then.
+ */
 async function closeServer(server: Server, timeoutMs: number): Promise<boolean> {
   if (!server.listening) return true;
   let cut = false;

@@ -5,6 +5,7 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
+import { limitPipelining } from './pipelining.js';
 
 type Timeouts = Pick<Config, 'keepAliveTimeoutMs' | 'requestTimeoutMs'>;
 
@@ -33,13 +34,13 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
       // Node would answer a missing Host with an empty 400 of its own; the check below answers it as JSON.
       requireHostHeader: false,
     },
-    (request, response) => {
+    limitPipelining((request, response) => {
       if (request.headers.host !== undefined || request.httpVersion === '1.0')
         return handle(request, response);
       refused(400, 'missing-host');
       response.shouldKeepAlive = false;
       writeJson(response, 400, 'An HTTP/1.1 request must carry a Host header');
-    },
+    }),
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const { status, text } = clientErrorAnswer(error.code);

@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+
+type Listener = (request: IncomingMessage, response: ServerResponse) => void;
+
+/**
+ * Requests one connection may have in flight (received, answer not yet handed to the kernel) before the
+ * server stops reading from it. Browsers and proxies (nginx to its upstreams) never pipeline; a client
+ * that does gains most of what pipelining gives by a depth of a few requests. Each one in flight may hold
+ * a whole answer in memory (up to MAX_BODY_BYTES of message, more as JSON), so this bounds what one
+ * connection costs: about 8 large answers, not as many as fit in one read of requests.
+ */
+export const MAX_IN_FLIGHT_PER_CONNECTION = 8;
+
+// Node's own state on an HTTP server socket (lib/_http_server.js): `_paused` is the flag its listeners read
+// before they start reading again ('resume' handler, request body reads); `parser` is the HTTP parser.
+type ServerSocket = Socket & {
+  _paused?: boolean;
+  parser?: { resume(): void } | null;
+};
+
+interface Connection {
+  running: number;
+  waiting: [IncomingMessage, ServerResponse][];
+  held: boolean;
+}
+
+/**
+ * Wraps a request listener so that each connection has at most `limit` requests in flight. Node parses
+ * every request of a received chunk at once (one read holds hundreds of pipelined GETs) and answers them
+ * in order, holding each answer in memory until those before it are written; its own pause on
+ * back-pressure comes after the whole chunk is parsed. Past the limit, requests wait here, parsed but not
+ * started (no answer yet: a request object and an empty response each, at most what one read of 64 KiB
+ * held), and the socket stops reading until an answer leaves: a pipelining client sees delay, never an error.
+ */
+export function limitPipelining(handle: Listener, limit = MAX_IN_FLIGHT_PER_CONNECTION): Listener {
+  const connections = new WeakMap<Socket, Connection>();
+
+  const start = (
+    connection: Connection,
+    socket: ServerSocket,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ) => {
+    connection.running += 1;
+    // 'close' follows the end of the answer, and also a connection cut before it.
+    response.once('close', () => {
+      connection.running -= 1;
+      // A connection cut closes its answers first: what still waits is dropped with it, never started.
+      if (socket.destroyed) return void (connection.waiting.length = 0);
+      let next: [IncomingMessage, ServerResponse] | undefined;
+      while (connection.running < limit && (next = connection.waiting.shift())) {
+        start(connection, socket, ...next);
+      }
+      if (connection.running < limit && connection.held) release(connection, socket);
+    });
+    handle(request, response);
+  };
+
+  return (request, response) => {
+    const socket = request.socket as ServerSocket;
+    let connection = connections.get(socket);
+    if (!connection) {
+      connection = { running: 0, waiting: [], held: false };
+      connections.set(socket, connection);
+    }
+    if (connection.running < limit) return start(connection, socket, request, response);
+    connection.waiting.push([request, response]);
+    if (!connection.held) hold(connection, socket);
+  };
+}
+
+/** Stops reading from the socket the way Node's own back-pressure does, and keeps Node from undoing it. */
+function hold(connection: Connection, socket: ServerSocket): void {
+  connection.held = true;
+  socket._paused = true;
+  socket.pause();
+  // When its buffered answers drain, Node clears `_paused` and resumes the socket (socketOnDrain) whatever
+  // else wants it paused; while held, that resume puts the pause back instead.
+  socket.resume = function resumeUnlessHeld(this: ServerSocket) {
+    if (!connection.held) return Socket.prototype.resume.call(this);
+    this._paused = true;
+    return this.pause();
+  };
+}
+
+/** Reads again, in the order Node itself resumes a paused server socket. */
+function release(connection: Connection, socket: ServerSocket): void {
+  connection.held = false;
+  Reflect.deleteProperty(socket, 'resume');
+  if (socket.destroyed) return;
+  socket._paused = false;
+  socket.parser?.resume();
+  socket.resume();
+}
