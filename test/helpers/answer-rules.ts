@@ -1,4 +1,4 @@
-import { preview } from './byte-pieces.js';
+import { joinPieces, preview } from './byte-pieces.js';
 import { type HostileRequest, requestBytes } from './hostile-requests.js';
 import { type RawExchange, type RawResponse, type RawTarget, decodedBody, rawExchange } from './raw-http.js';
 
@@ -19,8 +19,11 @@ export function brokenRules(request: HostileRequest, exchange: RawExchange): str
       broken.push(`an HTTP/0.9 answer in HTML: ${preview(exchange.garbage)}`);
   }
   if (exchange.responses.length === 0 && exchange.garbage === undefined) {
-    // Waiting for a body that was declared and not sent is right; anything else deserves an answer.
-    if (!(request.incomplete && (exchange.end === 'silent' || exchange.end === 'closed'))) {
+    // Waiting for a body that was declared and not sent is right; anything else deserves an answer. One
+    // exception, Node's own: an HTTP/0.9 line with the method PRI (HTTP/2's preface word) is taken as the start
+    // of an HTTP/2 connection and the socket is dropped before any handler can answer; no 'clientError' comes.
+    const nodeDropsIt = request.http09 === true && /^PRI /.test(joinPieces(request.line));
+    if (!(request.incomplete && (exchange.end === 'silent' || exchange.end === 'closed')) && !nodeDropsIt) {
       broken.push(`no answer (connection ${exchange.end})`);
     }
   }
