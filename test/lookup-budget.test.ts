@@ -32,7 +32,8 @@ async function lookUp(service: ServiceProcess, digests: string[]): Promise<Measu
   const reply = await postJson(service.url, '/digests/lookup', { digests }, {}, { timeoutMs: 20_000 }).catch(
     async (error: Error) => {
       await service.exited;
-      throw new Error(`${error.message}; the service exited; its stderr:\n${service.stderr.slice(-1500)}`);
+      const fatal = /^.*FATAL ERROR.*$/m.exec(service.stderr)?.[0] ?? service.stderr.slice(-1500);
+      throw new Error(`${error.message}; the service exited: ${fatal}`);
     },
   );
   const health = await send(service.url, 'GET', '/healthz');
