@@ -36,7 +36,11 @@ export async function createApp({
   const measured = instrumentStore(store, metrics);
   const cached =
     config.cacheMaxBytes > 0 ? createCachedStore(measured, config.cacheMaxBytes, metrics) : measured;
-  const handlers = createHandlers(createMessages(cached), measured, lifecycle);
+  const handlers = createHandlers(
+    createMessages(cached, { lookupMaxBytes: config.lookupMaxBytes }),
+    measured,
+    lifecycle,
+  );
   const router = createApiRouter(spec.operations, handlers, config);
 
   const app = new Koa();

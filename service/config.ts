@@ -120,6 +120,13 @@ export const configSchema = {
       default: 1024 * 1024,
       description: 'Largest request body accepted; larger ones get 413.',
     },
+    LOOKUP_MAX_BYTES: {
+      type: 'integer',
+      minimum: 2,
+      description:
+        'Most bytes of messages (as JSON text) in one `POST /digests/lookup` answer; more get 422. ' +
+        'Unset: 4 MiB, or MAX_BODY_BYTES when that is larger; never below MAX_BODY_BYTES.',
+    },
     BATCH_MAX_ITEMS: {
       type: 'integer',
       minimum: 1,
@@ -168,6 +175,8 @@ export interface Config {
   redis: RedisConfig | undefined;
   cacheMaxBytes: number;
   maxBodyBytes: number;
+  /** Most bytes of found messages, as JSON strings, in one lookup answer. */
+  lookupMaxBytes: number;
   batchMaxItems: number;
   logLevel: string;
   requestTimeoutMs: number;
@@ -182,6 +191,16 @@ export type Settings = Record<SettingName, string | number | boolean | undefined
 
 /** What the heap needs besides the cache: the service's own ~16 MiB live, requests in flight, V8's slack. */
 export const HEAP_HEADROOM_BYTES = 96 * 2 ** 20;
+
+/** LOOKUP_MAX_BYTES when unset, unless MAX_BODY_BYTES is larger. */
+export const DEFAULT_LOOKUP_MAX_BYTES = 4 * 2 ** 20;
+
+/**
+ * What one lookup at its budget may hold on the heap, per byte of budget: the messages read (up to twice the
+ * budget when a second read completes them, and a string may take two bytes a character where UTF-8 took one)
+ * and the answer's JSON text.
+ */
+export const LOOKUP_HEAP_FACTOR = 4;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -223,10 +242,44 @@ export function loadConfig(
         `(the chart's nodeOptions) or lower CACHE_MAX_BYTES`,
     );
   }
+  if (problems.length === 0) problems.push(...lookupProblems(settings, heapLimitBytes));
   if (problems.length > 0) throw new ConfigError(problems);
   const { redis, problems: redisProblems } = redisConfig(settings as Settings, readFile);
   if (redisProblems.length > 0) throw new ConfigError(redisProblems);
   return toConfig(settings as Settings, redis);
+}
+
+/** LOOKUP_MAX_BYTES: unset, the default or MAX_BODY_BYTES, whichever is larger. */
+function lookupMaxBytes(settings: Record<string, unknown>): number {
+  const maxBody = Number(settings.MAX_BODY_BYTES);
+  return settings.LOOKUP_MAX_BYTES === undefined
+    ? Math.max(DEFAULT_LOOKUP_MAX_BYTES, maxBody)
+    : Number(settings.LOOKUP_MAX_BYTES);
+}
+
+/**
+ * Any message a client could store must be answerable by a lookup of its digest alone; and a lookup at its
+ * budget must fit in the heap beside the cache, or one request could run it out.
+ */
+function lookupProblems(settings: Record<string, unknown>, heapLimitBytes: number): string[] {
+  const lookupBytes = lookupMaxBytes(settings);
+  const maxBody = Number(settings.MAX_BODY_BYTES);
+  if (lookupBytes < maxBody) {
+    return [
+      `LOOKUP_MAX_BYTES=${lookupBytes} is below MAX_BODY_BYTES=${maxBody}: a message as large as a body ` +
+        `allows could never be looked up; set it to at least ${maxBody}`,
+    ];
+  }
+  const cacheBytes = Number(settings.CACHE_MAX_BYTES ?? 0);
+  const needed = cacheBytes + HEAP_HEADROOM_BYTES + LOOKUP_HEAP_FACTOR * lookupBytes;
+  if (needed <= heapLimitBytes) return [];
+  const mib = (bytes: number) => Math.ceil(bytes / 2 ** 20);
+  return [
+    `LOOKUP_MAX_BYTES=${lookupBytes} needs up to ${mib(LOOKUP_HEAP_FACTOR * lookupBytes)} MiB of heap for a ` +
+      `lookup, beside the cache and ${mib(HEAP_HEADROOM_BYTES)} MiB: a heap of ${mib(needed)} MiB, but Node's ` +
+      `is limited to ${mib(heapLimitBytes)} MiB: raise --max-old-space-size in NODE_OPTIONS (the chart's ` +
+      `nodeOptions) or lower LOOKUP_MAX_BYTES (or CACHE_MAX_BYTES)`,
+  ];
 }
 
 function describe(error: ErrorObject, env: Env): string {
@@ -251,6 +304,7 @@ function toConfig(s: Settings, redis: RedisConfig | undefined): Config {
     redis,
     cacheMaxBytes: int('CACHE_MAX_BYTES'),
     maxBodyBytes: int('MAX_BODY_BYTES'),
+    lookupMaxBytes: lookupMaxBytes(s),
     batchMaxItems: int('BATCH_MAX_ITEMS'),
     logLevel: str('LOG_LEVEL') ?? 'info',
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS'),

@@ -109,6 +109,38 @@ describe('loadConfig', () => {
       ]);
   });
 
+  describe('LOOKUP_MAX_BYTES', () => {
+    it('when it is unset, then a lookup answer may hold 4 MiB of messages, or MAX_BODY_BYTES if larger', () => {
+      expect(loadConfig({}).lookupMaxBytes).to.equal(4 * 2 ** 20);
+      expect(loadConfig({ MAX_BODY_BYTES: String(6 * 2 ** 20) }).lookupMaxBytes).to.equal(6 * 2 ** 20);
+    });
+
+    it('when it is set, then that is the budget', () => {
+      expect(loadConfig({ LOOKUP_MAX_BYTES: '2000000' }).lookupMaxBytes).to.equal(2_000_000);
+    });
+
+    it('when it is below MAX_BODY_BYTES, then that is a problem: the largest message could never be looked up', () => {
+      expect(problemsOf({ MAX_BODY_BYTES: '4096', LOOKUP_MAX_BYTES: '4095' })).to.deep.equal([
+        'LOOKUP_MAX_BYTES=4095 is below MAX_BODY_BYTES=4096: a message as large as a body allows could never ' +
+          'be looked up; set it to at least 4096',
+      ]);
+    });
+
+    it('when a lookup at the budget does not fit in the heap beside the cache, then that is a problem naming NODE_OPTIONS', () => {
+      const heap = 184 * 2 ** 20; // the image's --max-old-space-size=160 --max-semi-space-size=8
+      expect(loadConfig({}, undefined, heap).lookupMaxBytes).to.equal(4 * 2 ** 20);
+
+      expect(() => loadConfig({ LOOKUP_MAX_BYTES: String(8 * 2 ** 20) }, undefined, heap))
+        .to.throw(ConfigError)
+        .with.property('problems')
+        .that.deep.equals([
+          'LOOKUP_MAX_BYTES=8388608 needs up to 32 MiB of heap for a lookup, beside the cache and 96 MiB: a ' +
+            "heap of 192 MiB, but Node's is limited to 184 MiB: raise --max-old-space-size in NODE_OPTIONS " +
+            "(the chart's nodeOptions) or lower LOOKUP_MAX_BYTES (or CACHE_MAX_BYTES)",
+        ]);
+    });
+  });
+
   describe('Redis topologies', () => {
     it('when REDIS_SENTINELS is set, then the sentinels, master name and passwords are read', () => {
       const config = loadConfig({

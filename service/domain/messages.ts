@@ -1,5 +1,6 @@
-import type { MessageStore } from '../store/message-store.js';
+import type { Fetched, MessageStore } from '../store/message-store.js';
 import { parseDigest, sha256Hex } from './digest.js';
+import { LookupTooLargeError, overrun } from './lookup-budget.js';
 
 /** A message the service refuses to store, with a sentence the client can act on. */
 export class InvalidMessageError extends Error {
@@ -27,11 +28,25 @@ export interface Messages {
   find(digestText: string): Promise<{ digest: string; message: string } | null>;
   /** `save` for many messages at once: all are checked before any is stored; digests in the same order. */
   saveMany(messages: string[]): Promise<string[]>;
-  /** `find` for many digests at once, in the same order. */
+  /**
+   * `find` for many digests at once, in the same order. Throws LookupTooLargeError when the messages found
+   * would total more than `lookupMaxBytes` of JSON, each counted as often as it is asked for.
+   */
   findMany(digestTexts: string[]): Promise<Lookup[]>;
 }
 
-export function createMessages(store: MessageStore): Messages {
+export interface MessageLimits {
+  /** Most bytes of found messages, as JSON strings, in one answer of `findMany`. */
+  lookupMaxBytes: number;
+}
+
+export function createMessages(store: MessageStore, { lookupMaxBytes }: MessageLimits): Messages {
+  async function fetchInto(fetched: Map<string, Fetched>, digests: string[]): Promise<Map<string, Fetched>> {
+    const answers = await store.getMany(digests, lookupMaxBytes);
+    digests.forEach((digest, i) => fetched.set(digest, answers[i] ?? null));
+    return fetched;
+  }
+
   return {
     async save(message) {
       assertRoundTrips(message);
@@ -53,10 +68,21 @@ export function createMessages(store: MessageStore): Messages {
     },
     async findMany(digestTexts) {
       const digests = digestTexts.map(parseDigest);
-      const valid = digests.filter((digest): digest is string => digest !== null);
-      const stored = await store.getMany(valid);
-      const found = new Map(valid.map((digest, i) => [digest, stored[i] ?? null]));
-      return digestTexts.map((text, i) => ({ digest: text, message: found.get(digests[i] ?? '') ?? null }));
+      // Each message is read once however often it is asked for; the store reads at most the budget.
+      const distinct = [...new Set(digests.filter((digest): digest is string => digest !== null))];
+      const fetched = await fetchInto(new Map(), distinct);
+      let over = overrun(digests, fetched, lookupMaxBytes, true);
+      // Messages the store left unread may still fit after those before them: read them (they total at most
+      // the budget, so all are read) and count again, this time exactly.
+      if (over.unread.length > 0) {
+        await fetchInto(fetched, over.unread);
+        over = overrun(digests, fetched, lookupMaxBytes, false);
+      }
+      if (over.index !== undefined) throw new LookupTooLargeError(over.index, lookupMaxBytes);
+      return digestTexts.map((text, i) => {
+        const found = fetched.get(digests[i] ?? '') ?? null;
+        return { digest: text, message: typeof found === 'string' ? found : null };
+      });
     },
   };
 }

@@ -1,5 +1,6 @@
 import createError, { type HttpError, isHttpError } from 'http-errors';
 import type { Middleware } from 'koa';
+import { LookupTooLargeError } from '../domain/lookup-budget.js';
 import { InvalidMessageError } from '../domain/messages.js';
 import { StoreUnavailableError } from '../store/message-store.js';
 
@@ -22,6 +23,8 @@ export function unavailable(reason: string, cause?: Error): HttpError {
 export function toHttpError(error: unknown): HttpError {
   if (isHttpError(error)) return error;
   if (error instanceof InvalidMessageError) return createError(400, error.message, { index: error.index });
+  // The request is well formed; its answer is what is too large, so not 413 (which is about the body sent).
+  if (error instanceof LookupTooLargeError) return createError(422, error.message, { index: error.index });
   if (error instanceof StoreUnavailableError) {
     return unavailable('The message store is unavailable right now; retry shortly', error);
   }

@@ -1,7 +1,7 @@
 import { setImmediate as laterThisTurn } from 'node:timers/promises';
 import { LRUCache } from 'lru-cache';
 import type { Metrics } from '../metrics.js';
-import type { MessageStore } from './message-store.js';
+import { type Fetched, type MessageStore, byteBudget } from './message-store.js';
 
 // What a cached entry costs beyond its UTF-16 text: the 64-char key, the entry's bookkeeping in lru-cache.
 const ENTRY_OVERHEAD_BYTES = 200;
@@ -39,19 +39,24 @@ export function createCachedStore(store: MessageStore, maxBytes: number, metrics
       return message;
     },
     put: (digest, message) => store.put(digest, message),
-    async getMany(digests) {
-      const found = digests.map((digest) => cache.get(digest) ?? null);
-      const missing = digests.filter((_, i) => found[i] === null);
+    async getMany(digests, maxBytes) {
+      // Cached messages count against the budget as read ones do: the budget bounds what one lookup holds.
+      const budget = byteBudget(maxBytes);
+      const found = digests.map((digest): Fetched | undefined => {
+        const cached = cache.get(digest);
+        return cached === undefined ? undefined : budget.take(cached);
+      });
+      const missing = digests.filter((_, i) => found[i] === undefined);
       metrics.cacheHits.inc(digests.length - missing.length);
       metrics.cacheMisses.inc(missing.length);
-      if (missing.length === 0) return found;
-      const fetched = await store.getMany(missing);
+      if (missing.length === 0) return found as Fetched[];
+      const fetched = await store.getMany(missing, budget.left);
       let next = 0;
       return digests.map((digest, i) => {
-        const cached = found[i] ?? null;
-        if (cached !== null) return cached;
+        const cached = found[i];
+        if (cached !== undefined) return cached;
         const fromStore = fetched[next++] ?? null;
-        if (fromStore !== null) remember(digest, fromStore);
+        if (typeof fromStore === 'string') remember(digest, fromStore);
         return fromStore;
       });
     },

@@ -17,7 +17,7 @@ export function instrumentStore(store: MessageStore, metrics: Metrics): MessageS
   return {
     get: (digest) => timed('get', () => store.get(digest)),
     put: (digest, message) => timed('put', () => store.put(digest, message)),
-    getMany: (digests) => timed('getMany', () => store.getMany(digests)),
+    getMany: (digests, maxBytes) => timed('getMany', () => store.getMany(digests, maxBytes)),
     putMany: (entries) => timed('putMany', () => store.putMany(entries)),
     ping: () => timed('ping', () => store.ping()),
     close: () => store.close(),

@@ -1,4 +1,4 @@
-import type { MessageStore } from './message-store.js';
+import { type MessageStore, byteBudget } from './message-store.js';
 
 /** The embedded store for a laptop: nothing persists and nothing is shared between processes. */
 export function createMemoryStore(): MessageStore {
@@ -10,8 +10,12 @@ export function createMemoryStore(): MessageStore {
     async put(digest, message) {
       if (!messages.has(digest)) messages.set(digest, message);
     },
-    async getMany(digests) {
-      return digests.map((digest) => messages.get(digest) ?? null);
+    async getMany(digests, maxBytes) {
+      const budget = byteBudget(maxBytes);
+      return digests.map((digest) => {
+        const message = messages.get(digest);
+        return message === undefined ? null : budget.take(message);
+      });
     },
     async putMany(entries) {
       for (const [digest, message] of entries) if (!messages.has(digest)) messages.set(digest, message);

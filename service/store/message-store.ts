@@ -7,13 +7,49 @@ export interface MessageStore {
   get(digest: string): Promise<string | null>;
   /** Stores the message unless the digest is already there (which is not an error). */
   put(digest: string, message: string): Promise<void>;
-  /** `get` for many digests in one round trip; answers in the same order. */
-  getMany(digests: string[]): Promise<(string | null)[]>;
+  /**
+   * `get` for many digests in one round trip (per node), in the same order, reading at most `maxBytes` bytes
+   * (UTF-8) of messages: a message that would pass them is left unread and answered by its size. When all the
+   * messages fit in `maxBytes` together, all are read. Which ones are left unread otherwise is the store's
+   * choice; it prefers to read the earlier ones.
+   */
+  getMany(digests: string[], maxBytes: number): Promise<Fetched[]>;
   /** `put` for many messages in one round trip. */
   putMany(entries: [digest: string, message: string][]): Promise<void>;
   /** Resolves when the store answers a round trip, with what it can do; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<StoreStatus>;
   close(): Promise<void>;
+}
+
+/** A stored message that was left unread, since reading it would have passed the byte budget. */
+export interface Unread {
+  unreadBytes: number;
+}
+
+/** One answer of `getMany`: the message, null when none is stored, or the size of one left unread. */
+export type Fetched = string | null | Unread;
+
+/** A byte budget spent message by message, for stores that already hold their messages in memory. */
+export interface ByteBudget {
+  /** The message while it fits in what is left (which it then uses up), else its size. */
+  take(message: string): string | Unread;
+  /** Bytes not used up yet. */
+  readonly left: number;
+}
+
+export function byteBudget(maxBytes: number): ByteBudget {
+  let left = maxBytes;
+  return {
+    take(message) {
+      const bytes = Buffer.byteLength(message, 'utf8');
+      if (bytes > left) return { unreadBytes: bytes };
+      left -= bytes;
+      return message;
+    },
+    get left() {
+      return left;
+    },
+  };
 }
 
 /** What a store that answers can do right now. */

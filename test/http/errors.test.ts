@@ -14,7 +14,7 @@ function breakableStore(): MessageStore & { failWith: Error | undefined } {
     failWith: undefined as Error | undefined,
     get: async (digest: string) => (healthy(), store.get(digest)),
     put: async (digest: string, message: string) => (healthy(), store.put(digest, message)),
-    getMany: async (digests: string[]) => (healthy(), store.getMany(digests)),
+    getMany: async (digests: string[], maxBytes: number) => (healthy(), store.getMany(digests, maxBytes)),
     putMany: async (entries: [string, string][]) => (healthy(), store.putMany(entries)),
     ping: async () => (healthy(), {}),
     close: () => store.close(),

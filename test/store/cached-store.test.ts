@@ -6,18 +6,20 @@ import type { MessageStore } from '../../service/store/message-store.js';
 import { metricValue } from '../helpers/app.js';
 
 /** A real memory store that counts how often it is asked, to see which reads the cache saved. */
-function countingStore(): MessageStore & { gets: number } {
+function countingStore(): MessageStore & { gets: number; budgets: number[] } {
   const store = createMemoryStore();
   const counting = {
     ...store,
     gets: 0,
+    budgets: [] as number[],
     get(digest: string) {
       counting.gets += 1;
       return store.get(digest);
     },
-    getMany(digests: string[]) {
+    getMany(digests: string[], maxBytes: number) {
       counting.gets += digests.length;
-      return store.getMany(digests);
+      counting.budgets.push(maxBytes);
+      return store.getMany(digests, maxBytes);
     },
   };
   return counting;
@@ -63,8 +65,27 @@ describe('createCachedStore', () => {
 
     expect(await metricValue(metrics, 'shaservice_cache_entries')).to.equal(0);
     expect(await cached.get('d2')).to.equal('two');
-    expect(await cached.getMany(['d2', 'd4'])).to.deep.equal(['two', 'four']);
+    expect(await cached.getMany(['d2', 'd4'], 1024)).to.deep.equal(['two', 'four']);
     expect(backing.gets).to.equal(2);
+  });
+
+  it('when cached messages use up part of a byte budget, then the store reads within what is left', async () => {
+    const backing = countingStore();
+    for (const [digest, message] of [
+      ['d6', 'six'],
+      ['d7', 'seven'],
+      ['d8', 'eight'],
+    ]) {
+      await backing.put(digest!, message!);
+    }
+    const cached = createCachedStore(backing, 1024 * 1024, createMetrics());
+    await cached.get('d6');
+
+    const found = await cached.getMany(['d6', 'd7', 'd8'], 9);
+
+    // 9 bytes: the cached "six" uses 3, "seven" fits in the 6 left, "eight" does not and is only measured.
+    expect(found).to.deep.equal(['six', 'seven', { unreadBytes: 5 }]);
+    expect(backing.budgets).to.deep.equal([6]);
   });
 
   it('when a digest is unknown, then it is not cached, so a later write elsewhere is seen', async () => {
