@@ -57,7 +57,24 @@ app.kubernetes.io/component: redis
 {{- end }}
 
 {{- define "shaservice.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- printf "%s:%s" .Values.image.repository (include "shaservice.imageTag" (.Values.image.tag | default .Chart.AppVersion)) }}
+{{- end }}
+
+{{- define "shaservice.redisImage" -}}
+{{- printf "%s:%s" .Values.redis.image.repository (include "shaservice.imageTag" .Values.redis.image.tag) }}
+{{- end }}
+
+{{/*
+An image tag as text. YAML reads `tag: 24` as a number, and Helm holds every number as a float64, which
+prints a large whole one in exponent form (2.0261130e+07); whole numbers are written as integers here. A tag
+such as 1.10 must still be quoted: as a number it is 1.1.
+*/}}
+{{- define "shaservice.imageTag" -}}
+{{- if kindIs "float64" . }}
+{{- if eq . (floor .) }}{{ int64 . }}{{ else }}{{ . }}{{ end }}
+{{- else }}
+{{- . }}
+{{- end }}
 {{- end }}
 
 {{- define "shaservice.redisName" -}}
