@@ -97,12 +97,27 @@ are namespace-qualified but leave the cluster domain to the pods' DNS search pat
 {{- end }}
 
 {{/*
+REDIS_MIN_REPLICA_ACKS. Unset (empty) means: 1 with the chart's own Sentinel group, whose users chose it not
+to lose acknowledged writes in a failover (with 0, about a thousand per failover were lost in the README's
+measurement); 0 for a standalone Redis, which has no replica to wait for, and for an external Redis, whose
+replicas the chart cannot count. An explicit number, 0 included, is kept.
+*/}}
+{{- define "shaservice.redisMinReplicaAcks" -}}
+{{- $acks := .Values.config.redisMinReplicaAcks }}
+{{- if kindIs "string" $acks }}
+{{- ternary 1 0 (and .Values.redis.enabled (eq .Values.redis.architecture "sentinel")) }}
+{{- else }}
+{{- $acks | int }}
+{{- end }}
+{{- end }}
+
+{{/*
 The service's Redis topology as ConfigMap entries: the chart's own Redis (standalone URL, or its sentinels),
 or exactly one of the external URL, Sentinel group and Cluster. Settings that do not fit together fail the
 render here rather than the API pods at start-up.
 */}}
 {{- define "shaservice.redisEnv" -}}
-{{- $acks := .Values.config.redisMinReplicaAcks | int }}
+{{- $acks := include "shaservice.redisMinReplicaAcks" . | int }}
 {{- if .Values.redis.enabled }}
 {{- $sentinel := .Values.redis.sentinel }}
 {{- $replicas := ternary (sub ($sentinel.nodes | int) 1) 0 (eq .Values.redis.architecture "sentinel") | int }}
