@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
-import { renderChart, requireRenderer } from '../helpers/chart.js';
+import { renderChart, renderNotes, requireRenderer } from '../helpers/chart.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 
@@ -53,6 +53,39 @@ describe('chart: Redis', () => {
     const ref = { secretKeyRef: { name: 'mine', key: 'pw' } };
     expect(rendered.one('StatefulSet').spec.template.spec.containers[0].env[0].valueFrom).to.deep.equal(ref);
     expect(rendered.one('Deployment').spec.template.spec.containers[0].env[0].valueFrom).to.deep.equal(ref);
+  });
+
+  it('when the generated password changes between renders, then the Redis pods roll with the API pods (checksum/secret)', () => {
+    const checksums = (rendered: ReturnType<typeof renderChart>) =>
+      ['StatefulSet', 'Deployment'].map(
+        (kind) => rendered.one(kind).spec.template.metadata.annotations['checksum/secret'],
+      );
+    // No cluster to look the Secret up in: every render makes a new password, as under `helm template`.
+    const [redisFirst, apiFirst] = checksums(renderChart());
+    const [redisSecond, apiSecond] = checksums(renderChart());
+
+    expect(redisFirst).to.match(/^[0-9a-f]{64}$/);
+    expect(redisSecond).not.to.equal(redisFirst);
+    expect(apiSecond).not.to.equal(apiFirst);
+  });
+
+  it('when the password comes from an existing Secret, then two renders give the same checksum and nothing rolls', () => {
+    const set = { 'redis.auth.existingSecret': 'mine' };
+    const first = renderChart({ set }).one('StatefulSet').spec.template.metadata.annotations;
+    const second = renderChart({ set }).one('StatefulSet').spec.template.metadata.annotations;
+
+    expect(first['checksum/secret']).to.match(/^[0-9a-f]{64}$/);
+    expect(second['checksum/secret']).to.equal(first['checksum/secret']);
+  });
+
+  it('when installed without an existing Secret, then NOTES.txt says how to keep one password under helm template (Argo CD, Flux)', () => {
+    const notes = renderNotes();
+
+    expect(notes).to.include('redis.auth.existingSecret');
+    expect(notes).to.match(/helm template/);
+    expect(renderNotes({ set: { 'redis.auth.existingSecret': 'mine' } })).not.to.include(
+      'redis.auth.existingSecret',
+    );
   });
 
   it('when persistence is off, then there is no claim and the AOF lives on an emptyDir', () => {
