@@ -77,8 +77,13 @@ such as 1.10 must still be quoted: as a number it is 1.1.
 {{- end }}
 {{- end }}
 
+{{/*
+The Redis StatefulSet, its headless Service, ConfigMap and Secret: at most 52 characters, since the
+controller labels each pod `controller-revision-hash: <name>-<10-character hash>` and a label value holds
+63. No working release changes name: a longer StatefulSet name never got its pods created.
+*/}}
 {{- define "shaservice.redisName" -}}
-{{- printf "%s-redis" (include "shaservice.fullname" . | trunc 57 | trimSuffix "-") }}
+{{- printf "%s-redis" (include "shaservice.fullname" . | trunc 46 | trimSuffix "-") }}
 {{- end }}
 
 {{/*
