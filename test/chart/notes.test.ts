@@ -10,7 +10,7 @@ const ADDRESS = '203.0.113.7';
 
 /**
  * Runs the commands NOTES.txt prints (its lines indented by two spaces that are not `#` comments), in order,
- * in one shell with `set -eu`, as a user pasting them would, but with kubectl, curl and helm stubbed: each
+ * in one shell with `set -eu`, as a user pasting them would, but with kubectl, curl, helm and openssl stubbed: each
  * stub writes its command line to a log, and kubectl answers jsonpath queries as a cluster would. Answers
  * the notes and the log, one command per entry.
  */
@@ -30,6 +30,7 @@ function runNotes(options: RenderOptions): { notes: string; commands: string[] }
     );
     stub('curl');
     stub('helm');
+    stub('openssl', 'printf 0123456789abcdef\n');
     writeFileSync(log, '');
     execFileSync('bash', ['-c', ['set -eu', ...lines].join('\n')], {
       cwd: dir,
