@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { productionNodeOptions } from '../../tools/stack/replica.js';
 import { renderChart, requireRenderer } from '../helpers/chart.js';
+import { schemaProblems } from '../helpers/k8s-schemas.js';
 
 describe('chart: the API Deployment', () => {
   before(function () {
@@ -99,6 +100,40 @@ describe('chart: the API Deployment', () => {
       MAX_BODY_BYTES: '1048576',
       CACHE_MAX_BYTES: '67108864',
     });
+  });
+
+  it('when an external TLS Redis has a private CA (ci/external-tls-ca-values.yaml), then the CA Secret is mounted read-only and REDIS_TLS_CA_FILE names the file in it', () => {
+    const rendered = renderChart({ values: ['ci/external-tls-ca-values.yaml'] });
+    const pod = rendered.one('Deployment').spec.template.spec;
+    const container = pod.containers[0];
+
+    expect(container.env).to.deep.equal([
+      { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'managed-redis', key: 'password' } } },
+      { name: 'REDIS_TLS_CA_FILE', value: '/etc/shaservice/redis-ca/ca.crt' },
+    ]);
+    expect(container.volumeMounts).to.deep.equal([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'redis-ca', mountPath: '/etc/shaservice/redis-ca', readOnly: true },
+    ]);
+    expect(pod.volumes).to.deep.include({
+      name: 'redis-ca',
+      secret: { secretName: 'redis-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+    });
+    expect(rendered.one('ConfigMap', 'shaservice').data.REDIS_URL).to.equal(
+      'rediss://redis.internal.example.test:6380',
+    );
+    for (const manifest of rendered.manifests) expect(schemaProblems(manifest)).to.deep.equal([]);
+  });
+
+  it('when extraEnv is given without any Redis password, then the container still gets it', () => {
+    const inline = {
+      redis: { enabled: false },
+      externalRedis: { url: 'redis://r:6379' },
+      extraEnv: [{ name: 'LOG_LEVEL', value: 'debug' }],
+    };
+    const container = apiContainer(renderChart({ inline }));
+
+    expect(container.env).to.deep.equal([{ name: 'LOG_LEVEL', value: 'debug' }]);
   });
 
   it('when a setting changes, then the config checksum changes (pods roll) and it is unchanged otherwise', () => {

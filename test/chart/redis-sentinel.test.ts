@@ -139,6 +139,28 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       expect(rendered.all('PodDisruptionBudget').map((p) => p.metadata.name)).to.deep.equal(['shaservice']);
     });
 
+    it('when redis.architecture is sentinel and redisMinReplicaAcks is not set, then a POST waits for one replica', () => {
+      const rendered = renderChart({ inline: { redis: { architecture: 'sentinel' } } });
+
+      expect(rendered.one('ConfigMap', 'shaservice').data.REDIS_MIN_REPLICA_ACKS).to.equal('1');
+    });
+
+    it('when redis.architecture is sentinel and redisMinReplicaAcks is 0, then the explicit 0 is kept', () => {
+      const inline = { redis: { architecture: 'sentinel' }, config: { redisMinReplicaAcks: 0 } };
+
+      expect(renderChart({ inline }).one('ConfigMap', 'shaservice').data.REDIS_MIN_REPLICA_ACKS).to.equal(
+        '0',
+      );
+      const set = { 'redis.architecture': 'sentinel', 'config.redisMinReplicaAcks': 0 };
+      expect(renderChart({ set }).one('ConfigMap', 'shaservice').data.REDIS_MIN_REPLICA_ACKS).to.equal('0');
+    });
+
+    it('when standalone or external and redisMinReplicaAcks is not set, then a POST does not wait for replicas', () => {
+      expect(renderChart().one('ConfigMap', 'shaservice').data.REDIS_MIN_REPLICA_ACKS).to.equal('0');
+      const external = renderChart({ values: ['ci/external-sentinel-values.yaml'] });
+      expect(external.one('ConfigMap', 'shaservice').data.REDIS_MIN_REPLICA_ACKS).to.equal('0');
+    });
+
     it('when more replica acks are asked for than the chart Redis has replicas, then rendering fails saying so', () => {
       expect(() => renderChart({ set: { 'config.redisMinReplicaAcks': 1 } })).to.throw(
         /config.redisMinReplicaAcks \(1\) is more than the chart's Redis has replicas \(0\)/,

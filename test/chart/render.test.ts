@@ -60,6 +60,36 @@ describe('chart rendering (helm template, or the Go + Sprig renderer without hel
     }
   });
 
+  for (const values of ['ci/default-values.yaml', 'ci/sentinel-values.yaml']) {
+    it(`when the release name has 43 characters (${values}), then the StatefulSet name leaves room for its pods' controller-revision-hash label, and every name and label fits`, () => {
+      const release = 'payments-digest-store-eu-west-1-production1';
+      expect(release).to.have.length(43);
+      const { manifests } = renderChart({ release, values: [values] });
+      const labelValues = (object: unknown): string[] => {
+        if (!object || typeof object !== 'object') return [];
+        return Object.entries(object).flatMap(([key, value]) =>
+          ['labels', 'matchLabels'].includes(key) && value && typeof value === 'object'
+            ? Object.values(value as Record<string, string>).map(String)
+            : labelValues(value),
+        );
+      };
+
+      for (const manifest of manifests) {
+        const where = `${manifest.kind} ${manifest.metadata.name}`;
+        // The controller labels each pod `<statefulset>-<10-character hash>`; a label value holds 63.
+        const limit = manifest.kind === 'StatefulSet' ? 52 : 63;
+        expect(manifest.metadata.name.length, where).to.be.at.most(limit);
+        expect(manifest.metadata.name, where).to.match(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+        for (const value of labelValues(manifest))
+          expect(value.length, `${where}: ${value}`).to.be.at.most(63);
+      }
+      const set = manifests.find((manifest) => manifest.kind === 'StatefulSet')!;
+      const lastPod = `${set.metadata.name}-${set.spec.replicas - 1}`;
+      expect(`${set.metadata.name}-6d4b8c9f7d`.length).to.be.at.most(63);
+      expect(lastPod.length).to.be.at.most(63);
+    });
+  }
+
   it('when a schema-valid value breaks a template rule, then rendering fails with the chart message', () => {
     const render = () => renderChart({ set: { terminationGracePeriodSeconds: 12 } });
 

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { CHART_DIR, ciValuesFiles } from '../helpers/chart.js';
+import { CHART_DIR, ciValuesFiles, renderChart, requireRenderer } from '../helpers/chart.js';
+import { schemaProblems } from '../helpers/k8s-schemas.js';
 
 type Values = Record<string, unknown>;
 
@@ -92,5 +93,46 @@ describe('chart values.schema.json', () => {
       ancestors.push({ indent, documented });
     });
     expect(undocumented).to.deep.equal([]);
+  });
+});
+
+describe('chart values.schema.json, as Helm enforces it before rendering', () => {
+  before(function () {
+    requireRenderer(this);
+  });
+
+  it('when a value breaks the schema, then rendering fails naming it, as `helm template` does', () => {
+    expect(() => renderChart({ set: { replicaCount: 'two' } })).to.throw(/\/replicaCount must be integer/);
+  });
+
+  it('when the chart is a subchart, then the `global` values Helm injects are accepted', () => {
+    const rendered = renderChart({ inline: { global: { imageRegistry: 'registry.example.test', n: 1 } } });
+
+    expect(rendered.one('Deployment').metadata.name).to.equal('shaservice');
+  });
+
+  it('when CPU is a number and the image tag is numeric, then they are accepted and rendered as Kubernetes wants them', () => {
+    const rendered = renderChart({
+      inline: {
+        image: { tag: 24 },
+        resources: { requests: { cpu: 0.5, memory: '128Mi' }, limits: { cpu: 2, memory: '320Mi' } },
+        redis: { image: { tag: 7.4 }, resources: { requests: { cpu: 0.25 } } },
+      },
+    });
+    const api = rendered.one('Deployment').spec.template.spec.containers[0];
+    const redis = rendered.one('StatefulSet').spec.template.spec.containers[0];
+
+    expect(api.image).to.equal('shaservice:24');
+    expect(api.resources.requests.cpu).to.equal(0.5);
+    expect(api.resources.limits.cpu).to.equal(2);
+    expect(redis.image).to.equal('redis:7.4');
+    expect(redis.resources.requests.cpu).to.equal(0.25);
+    for (const manifest of rendered.manifests) expect(schemaProblems(manifest)).to.deep.equal([]);
+  });
+
+  it('when the image tag is a large whole number, then it is written out in full, not in exponent form', () => {
+    const rendered = renderChart({ inline: { image: { tag: 20261130 } } });
+
+    expect(rendered.one('Deployment').spec.template.spec.containers[0].image).to.equal('shaservice:20261130');
   });
 });

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseAllDocuments } from 'yaml';
+import { Ajv, type ValidateFunction } from 'ajv';
+import { parseAllDocuments, stringify } from 'yaml';
 import { hasCommand, requireCommand } from './require-command.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -27,6 +29,8 @@ export interface RenderOptions {
   /** Values files, relative to the chart (e.g. `ci/hpa-values.yaml`) or absolute. */
   values?: string[];
   set?: Record<string, string | number | boolean>;
+  /** Values given as an object, applied after the files (as one more `-f`): numbers stay numbers. */
+  inline?: Record<string, unknown>;
   release?: string;
   namespace?: string;
 }
@@ -50,26 +54,74 @@ let haveHelm: boolean | undefined;
 export function renderChart(options: RenderOptions = {}): Rendered {
   const release = options.release ?? 'shaservice';
   const namespace = options.namespace ?? 'default';
-  const args = [
-    ...(options.values ?? []).flatMap((file) => ['-f', join(CHART_DIR, file)]),
-    ...Object.entries(options.set ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
-  ];
-  const output =
-    rendererName() === 'helm'
-      ? run('helm', ['template', release, CHART_DIR, '--namespace', namespace, ...args])
-      : run(goRenderer(), ['--release', release, '--namespace', namespace, ...args, CHART_DIR]);
-  return parseRendered(output);
+  return withValueArgs(options, (args) => {
+    if (rendererName() === 'helm')
+      return parseRendered(run('helm', ['template', release, CHART_DIR, '--namespace', namespace, ...args]));
+    checkValuesSchema(args);
+    return parseRendered(
+      run(goRenderer(), ['--release', release, '--namespace', namespace, ...args, CHART_DIR]),
+    );
+  });
 }
 
 /** NOTES.txt as `helm install` prints it. */
 export function renderNotes(options: RenderOptions = {}): string {
   const release = options.release ?? 'shaservice';
-  const args = (options.values ?? []).flatMap((file) => ['-f', join(CHART_DIR, file)]);
-  const output =
-    rendererName() === 'helm'
-      ? run('helm', ['install', release, CHART_DIR, '--dry-run=client', ...args])
-      : run(goRenderer(), ['--notes', '--release', release, ...args, CHART_DIR]);
+  const namespace = options.namespace ?? 'default';
+  const output = withValueArgs(options, (args) => {
+    if (rendererName() === 'helm')
+      return run('helm', [
+        'install',
+        release,
+        CHART_DIR,
+        '--dry-run=client',
+        '--namespace',
+        namespace,
+        ...args,
+      ]);
+    checkValuesSchema(args);
+    return run(goRenderer(), ['--notes', '--release', release, '--namespace', namespace, ...args, CHART_DIR]);
+  });
   return output.slice(output.indexOf('NOTES:'));
+}
+
+/** The `-f` and `--set` arguments of a render; inline values go through a temporary file. */
+function withValueArgs<T>(options: RenderOptions, use: (args: string[]) => T): T {
+  const dir = options.inline ? mkdtempSync(join(tmpdir(), 'shaservice-values-')) : undefined;
+  try {
+    const files = (options.values ?? []).map((file) => join(CHART_DIR, file));
+    if (dir) {
+      files.push(join(dir, 'inline-values.yaml'));
+      writeFileSync(files.at(-1)!, stringify(options.inline));
+    }
+    return use([
+      ...files.flatMap((file) => ['-f', file]),
+      ...Object.entries(options.set ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
+    ]);
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+let validateValues: ValidateFunction | undefined;
+
+/**
+ * Helm checks the merged values against values.schema.json before it renders anything, and refuses to
+ * render when they do not fit; the Go renderer merges the values the same way and the check is done here.
+ */
+function checkValuesSchema(args: string[]): void {
+  const values = JSON.parse(run(goRenderer(), ['--values-json', ...args, CHART_DIR])) as unknown;
+  validateValues ??= new Ajv({ allErrors: true, allowUnionTypes: true }).compile(
+    JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8')) as object,
+  );
+  if (validateValues(values)) return;
+  const problems = (validateValues.errors ?? []).map((e) => {
+    const extra = (e.params as { additionalProperty?: string }).additionalProperty;
+    return `- ${e.instancePath || '/'} ${e.message}${extra ? `: ${extra}` : ''}`;
+  });
+  throw new Error(
+    `values don't meet the specifications of the schema(s) in the following chart(s):\nshaservice:\n${problems.join('\n')}`,
+  );
 }
 
 /** `helm lint` where helm exists; the Go renderer has no lint of its own. */
@@ -123,7 +175,9 @@ let builtRenderer: string | undefined;
  */
 function goRenderer(): string {
   if (builtRenderer) return builtRenderer;
-  const dir = join(tmpdir(), 'shaservice-chart-renderer');
+  // One per checkout: worktrees side by side may hold different renderers.
+  const checkout = createHash('sha256').update(RENDERER_SOURCE).digest('hex').slice(0, 12);
+  const dir = join(tmpdir(), `shaservice-chart-renderer-${checkout}`);
   mkdirSync(dir, { recursive: true });
   const binary = join(dir, 'renderer');
   execFileSync('go', ['build', '-o', binary, '.'], {

@@ -60,6 +60,11 @@ interface Stoppable {
 }
 
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * What the chart gives its Redis by default: 70% of the 512Mi memory limit. With noeviction a full Redis
+ * refuses writes (POST 503) and keeps serving reads, instead of growing until something kills it.
+ */
+const REDIS_MAXMEMORY_BYTES = Math.floor(512 * 1024 * 1024 * 0.7);
 
 /**
  * The Kubernetes topology on loopback: Redis with AOF; API replicas; nginx terminating TLS in front of
@@ -92,6 +97,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       port: ports.redis,
       dir: sub('redis'),
       logFile: join(dir, 'redis.log'),
+      extraArgs: ['--maxmemory', String(REDIS_MAXMEMORY_BYTES), '--maxmemory-policy', 'noeviction'],
     });
     started.push([redis]);
     const env = { REDIS_URL: redis.url, MAX_BODY_BYTES: String(maxBodyBytes), ...options.serviceEnv };

@@ -57,11 +57,33 @@ app.kubernetes.io/component: redis
 {{- end }}
 
 {{- define "shaservice.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- printf "%s:%s" .Values.image.repository (include "shaservice.imageTag" (.Values.image.tag | default .Chart.AppVersion)) }}
 {{- end }}
 
+{{- define "shaservice.redisImage" -}}
+{{- printf "%s:%s" .Values.redis.image.repository (include "shaservice.imageTag" .Values.redis.image.tag) }}
+{{- end }}
+
+{{/*
+An image tag as text. YAML reads `tag: 24` as a number, and Helm holds every number as a float64, which
+prints a large whole one in exponent form (2.0261130e+07); whole numbers are written as integers here. A tag
+such as 1.10 must still be quoted: as a number it is 1.1.
+*/}}
+{{- define "shaservice.imageTag" -}}
+{{- if kindIs "float64" . }}
+{{- if eq . (floor .) }}{{ int64 . }}{{ else }}{{ . }}{{ end }}
+{{- else }}
+{{- . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The Redis StatefulSet, its headless Service, ConfigMap and Secret: at most 52 characters, since the
+controller labels each pod `controller-revision-hash: <name>-<10-character hash>` and a label value holds
+63. No working release changes name: a longer StatefulSet name never got its pods created.
+*/}}
 {{- define "shaservice.redisName" -}}
-{{- printf "%s-redis" (include "shaservice.fullname" . | trunc 57 | trimSuffix "-") }}
+{{- printf "%s-redis" (include "shaservice.fullname" . | trunc 46 | trimSuffix "-") }}
 {{- end }}
 
 {{/*
@@ -80,12 +102,27 @@ are namespace-qualified but leave the cluster domain to the pods' DNS search pat
 {{- end }}
 
 {{/*
+REDIS_MIN_REPLICA_ACKS. Unset (empty) means: 1 with the chart's own Sentinel group, whose users chose it not
+to lose acknowledged writes in a failover (with 0, about a thousand per failover were lost in the README's
+measurement); 0 for a standalone Redis, which has no replica to wait for, and for an external Redis, whose
+replicas the chart cannot count. An explicit number, 0 included, is kept.
+*/}}
+{{- define "shaservice.redisMinReplicaAcks" -}}
+{{- $acks := .Values.config.redisMinReplicaAcks }}
+{{- if kindIs "string" $acks }}
+{{- ternary 1 0 (and .Values.redis.enabled (eq .Values.redis.architecture "sentinel")) }}
+{{- else }}
+{{- $acks | int }}
+{{- end }}
+{{- end }}
+
+{{/*
 The service's Redis topology as ConfigMap entries: the chart's own Redis (standalone URL, or its sentinels),
 or exactly one of the external URL, Sentinel group and Cluster. Settings that do not fit together fail the
 render here rather than the API pods at start-up.
 */}}
 {{- define "shaservice.redisEnv" -}}
-{{- $acks := .Values.config.redisMinReplicaAcks | int }}
+{{- $acks := include "shaservice.redisMinReplicaAcks" . | int }}
 {{- if .Values.redis.enabled }}
 {{- $sentinel := .Values.redis.sentinel }}
 {{- $replicas := ternary (sub ($sentinel.nodes | int) 1) 0 (eq .Values.redis.architecture "sentinel") | int }}
@@ -217,6 +254,50 @@ one of their own, theirs (the chart's own sentinels use the same password as the
 {{- .Values.redis.auth.existingSecretPasswordKey }}
 {{- else }}
 {{- .Values.externalRedis.existingSecretPasswordKey }}
+{{- end }}
+{{- end }}
+
+{{/*
+Bytes of a Kubernetes memory quantity (512Mi, 1Gi, 500M, 1.5Gi, 536870912), as an integer: Sprig has no
+quantity parser. Forms a memory limit has no use for (milli, exponents like 5e8) fail the render rather than
+being guessed. Takes (list "the.value.name" quantity), the name for the message.
+*/}}
+{{- define "shaservice.bytes" -}}
+{{- $name := index . 0 }}
+{{- $quantity := index . 1 }}
+{{- $text := kindIs "float64" $quantity | ternary (printf "%.0f" $quantity) (toString $quantity) }}
+{{- $number := regexFind `^[0-9]+(\.[0-9]+)?` $text }}
+{{- $suffix := trimPrefix $number $text }}
+{{- $units := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "P" 1000000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 }}
+{{- if or (not $number) (not (hasKey $units $suffix)) }}
+{{- fail (printf "%s: %q is not a memory quantity the chart reads (bytes, or a number with k, M, G, T, P, Ki, Mi, Gi, Ti or Pi, e.g. 512Mi)" $name $text) }}
+{{- end }}
+{{- mulf $number (get $units $suffix) | floor | int64 }}
+{{- end }}
+
+{{/*
+Redis's maxmemory in bytes, or nothing. Redis counts only its dataset and overhead against maxmemory, while
+the container's limit counts everything: allocator fragmentation, the copy-on-write pages of the child it forks
+to rewrite the AOF or to send a full sync to a replica, replica and client output buffers, and the process
+itself. So maxmemory is 70% of the limit, leaving 30% for those. Reaching maxmemory with noeviction makes Redis
+refuse writes (the API answers 503, reads go on); reaching the limit gets it killed, and it is killed again
+while it replays the AOF on start. redis.maxmemory sets it outright (and must be below the limit).
+*/}}
+{{- define "shaservice.redisMaxmemory" -}}
+{{- $limit := dig "limits" "memory" "" .Values.redis.resources }}
+{{- $limitBytes := 0 }}
+{{- if $limit }}
+{{- $limitBytes = include "shaservice.bytes" (list "redis.resources.limits.memory" $limit) | int64 }}
+{{- end }}
+{{- $explicit := .Values.redis.maxmemory }}
+{{- if $explicit }}
+{{- $bytes := include "shaservice.bytes" (list "redis.maxmemory" $explicit) | int64 }}
+{{- if and $limitBytes (ge $bytes $limitBytes) }}
+{{- fail (printf "redis.maxmemory (%v) must be below redis.resources.limits.memory (%v): Redis would be killed before it refuses writes; leave about 30%% for forks and buffers" $explicit $limit) }}
+{{- end }}
+{{- $bytes }}
+{{- else if $limitBytes }}
+{{- div (mul $limitBytes 7) 10 }}
 {{- end }}
 {{- end }}
 

@@ -5,10 +5,14 @@
 //
 // Usage: renderer [--release NAME] [--namespace NS] [-f values.yaml]... [--set a.b=c]...
 //
-//	[--api-versions group/version]... [--notes] CHART_DIR
+//	[--api-versions group/version]... [--notes] [--values-json] CHART_DIR
+//
+// --values-json prints the merged values (defaults, files, --set) as JSON instead of rendering, so the test
+// helper can check them against values.schema.json as Helm does before it renders.
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -26,6 +30,7 @@ func main() {
 	release := flag.String("release", "release-name", "release name, as `helm template NAME`")
 	namespace := flag.String("namespace", "default", "release namespace")
 	notes := flag.Bool("notes", false, "also render templates/NOTES.txt, as `helm install` shows it")
+	valuesJSON := flag.Bool("values-json", false, "print the merged values as JSON and render nothing")
 	flag.Var(&valueFiles, "f", "values file (may repeat; later files win)")
 	flag.Var(&sets, "set", "a.b.c=value (may repeat; wins over files)")
 	flag.Var(&apiVersions, "api-versions", "extra API version for .Capabilities.APIVersions (may repeat)")
@@ -36,7 +41,7 @@ func main() {
 	}
 
 	out, err := run(flag.Arg(0), options{
-		release: *release, namespace: *namespace, notes: *notes,
+		release: *release, namespace: *namespace, notes: *notes, valuesJSON: *valuesJSON,
 		valueFiles: valueFiles, sets: sets, apiVersions: apiVersions,
 	})
 	if err != nil {
@@ -48,7 +53,7 @@ func main() {
 
 type options struct {
 	release, namespace string
-	notes              bool
+	notes, valuesJSON  bool
 	valueFiles, sets   []string
 	apiVersions        []string
 }
@@ -61,6 +66,10 @@ func run(chartDir string, opts options) (string, error) {
 	values, err := buildValues(chart.defaults, opts.valueFiles, opts.sets)
 	if err != nil {
 		return "", err
+	}
+	if opts.valuesJSON {
+		text, err := json.Marshal(values)
+		return string(text), err
 	}
 	top := map[string]interface{}{
 		"Values":       values,

@@ -42,7 +42,8 @@ func merge(into, from map[string]interface{}) {
 	}
 }
 
-// applySet handles `a.b.c=value`; values are typed as Helm's --set types them (int64, bool, null, string).
+// applySet handles `a.b.c=value`; values are typed as Helm's --set types them (int64, bool, null, string,
+// and `{a,b}` for a list of those).
 func applySet(values map[string]interface{}, set string) error {
 	path, raw, found := strings.Cut(set, "=")
 	if !found || path == "" {
@@ -59,19 +60,30 @@ func applySet(values map[string]interface{}, set string) error {
 		node = child
 	}
 	last := keys[len(keys)-1]
-	switch {
-	case raw == "null":
+	if raw == "null" {
 		delete(node, last)
-	case raw == "true" || raw == "false":
-		node[last] = raw == "true"
-	default:
-		if n, err := strconv.ParseInt(raw, 10, 64); err == nil {
-			node[last] = n
-		} else {
-			node[last] = raw
-		}
+		return nil
 	}
+	if strings.HasPrefix(raw, "{") && strings.HasSuffix(raw, "}") {
+		list := []interface{}{}
+		for _, item := range strings.Split(raw[1:len(raw)-1], ",") {
+			list = append(list, typedSetValue(item))
+		}
+		node[last] = list
+		return nil
+	}
+	node[last] = typedSetValue(raw)
 	return nil
+}
+
+func typedSetValue(raw string) interface{} {
+	if raw == "true" || raw == "false" {
+		return raw == "true"
+	}
+	if n, err := strconv.ParseInt(raw, 10, 64); err == nil {
+		return n
+	}
+	return raw
 }
 
 // normalize gives values the types Helm's own loader gives them: YAML goes through JSON, so every number
