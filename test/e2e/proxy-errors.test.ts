@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Stack } from '../../tools/stack/stack.js';
-import { type RawAnswer, sendRaw } from './raw-request.js';
+import { type RawResponse, decodedBody, rawExchange } from '../helpers/raw-http.js';
 import { caOf, useStack } from './stack-fixture.js';
 
 /** Requests nginx refuses itself, before any replica sees them: [what, request line, extra headers, status]. */
@@ -30,6 +30,13 @@ const REFUSED: [string, string, string, number][] = [
   ],
 ];
 
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: string;
+  received: string;
+}
+
 describe("e2e: the proxy's own answers to bad requests", () => {
   let stack: Stack;
   let ca: Buffer;
@@ -43,6 +50,25 @@ describe("e2e: the proxy's own answers to bad requests", () => {
     expect(answer.status, answer.received.slice(0, 300)).to.equal(status);
     expect(answer.headers['content-type'], answer.received.slice(0, 300)).to.match(/^application\/json/);
     expect(JSON.parse(answer.body).err_msg).to.be.a('string').and.have.length.above(0);
+  }
+
+  /** The first answer to `request` sent byte for byte (over verified TLS for https URLs), headers flattened. */
+  async function sendRaw(url: string, request: string, tlsCa?: Buffer): Promise<RawAnswer> {
+    const { protocol, port } = new URL(url);
+    const tls = protocol === 'https:' ? { tls: { ca: tlsCa!, servername: 'localhost' } } : {};
+    const exchange = await rawExchange(
+      { host: '127.0.0.1', port: Number(port), ...tls },
+      Buffer.from(request, 'latin1'),
+    );
+    const response: RawResponse | undefined = exchange.responses[0];
+    return {
+      status: response?.status ?? 0,
+      headers: Object.fromEntries(
+        Object.entries(response?.headers ?? {}).map(([name, values]) => [name, values[0]]),
+      ),
+      body: response ? decodedBody(response).toString('utf8') : '',
+      received: exchange.received.toString('latin1'),
+    };
   }
 
   for (const [what, requestLine, headers, status] of REFUSED) {
