@@ -71,9 +71,10 @@ describe('the container image (podman, from the real Dockerfile)', function () {
   });
 
   it('when the container runs, then its process is node as uid 1000 and PID 1', async () => {
-    const user = await podman('exec', container, 'sh', '-c', 'id -u; id -g; cat /proc/1/comm');
+    // PID 1's command line, not /proc/1/comm: Node 24 (unlike 20) names its main thread "MainThread".
+    const user = await podman('exec', container, 'sh', '-c', 'id -u; id -g; xargs -0 </proc/1/cmdline');
 
-    expect(user.split('\n')).to.deep.equal(['1000', '1000', 'node']);
+    expect(user.split('\n')).to.deep.equal(['1000', '1000', 'node dist/main.js']);
     expect(await podman('image', 'inspect', '--format', '{{.Config.User}}', IMAGE)).to.equal('1000:1000');
   });
 
