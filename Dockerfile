@@ -2,7 +2,7 @@
 # The shaservice image: built in one stage, run from a second that holds only production dependencies,
 # the compiled code and the API spec. Layers go from rarely to often changed, so a code edit reuses the
 # dependency layers.
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -11,26 +11,23 @@ const execFileAsync = promisify(execFile);
  */
 export const PODMAN_ENV = { ...process.env, CONTAINERS_CONF: join(ROOT, 'test/image/containers.conf') };
 
+/** The stand-in for the Dockerfile's default node:24-bookworm-slim, made here with the pinned Node 24. */
+export const NODE_BASE_IMAGE = 'localhost/node-base:24';
+
 export async function podman(...args: string[]): Promise<string> {
   const { stdout } = await execFileAsync('podman', args, { env: PODMAN_ENV, maxBuffer: 64 * 1024 * 1024 });
   return stdout.trim();
 }
 
-/** Makes localhost/node-base:20 unless it exists already (about two minutes the first time). */
+/** Makes NODE_BASE_IMAGE unless it exists already with the pinned Node (about a minute the first time). */
 export function ensureNodeBaseImage(): void {
-  execFileSync('bash', [join(ROOT, 'test/image/node-base-image.sh')], { env: PODMAN_ENV, stdio: 'inherit' });
+  execFileSync('bash', [join(ROOT, 'test/image/node-base-image.sh')], {
+    env: { ...PODMAN_ENV, NODE_BASE_IMAGE },
+    stdio: 'inherit',
+  });
 }
 
 /** Builds the real Dockerfile on the local base image; the layer cache makes a rebuild quick. */
 export async function buildImage(tag: string): Promise<void> {
-  await podman(
-    'build',
-    '--network',
-    'host',
-    '--build-arg',
-    'NODE_IMAGE=localhost/node-base:20',
-    '-t',
-    tag,
-    ROOT,
-  );
+  await podman('build', '--network', 'host', '--build-arg', `NODE_IMAGE=${NODE_BASE_IMAGE}`, '-t', tag, ROOT);
 }

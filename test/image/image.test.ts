@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import getPort from 'get-port';
-import { renderChart, requireRenderer } from '../helpers/chart.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, renderChart, requireRenderer } from '../helpers/chart.js';
 import { getMessage, postMessage, send } from '../helpers/http.js';
 import { buildImage, ensureNodeBaseImage, podman } from '../helpers/podman.js';
 import { pollUntil } from '../../tools/stack/poll.js';
@@ -69,10 +71,21 @@ describe('the container image (podman, from the real Dockerfile)', function () {
   });
 
   it('when the container runs, then its process is node as uid 1000 and PID 1', async () => {
-    const user = await podman('exec', container, 'sh', '-c', 'id -u; id -g; cat /proc/1/comm');
+    // PID 1's command line, not /proc/1/comm: Node 24 (unlike 20) names its main thread "MainThread".
+    const user = await podman('exec', container, 'sh', '-c', 'id -u; id -g; xargs -0 </proc/1/cmdline');
 
-    expect(user.split('\n')).to.deep.equal(['1000', '1000', 'node']);
+    expect(user.split('\n')).to.deep.equal(['1000', '1000', 'node dist/main.js']);
     expect(await podman('image', 'inspect', '--format', '{{.Config.User}}', IMAGE)).to.equal('1000:1000');
+  });
+
+  it('when the container runs, then its node is Node 24, the LTS the Dockerfile builds on by default', async () => {
+    const version = await podman('exec', container, 'node', '--version');
+    const dockerfileBase = /^ARG NODE_IMAGE=(\S+)$/m.exec(
+      readFileSync(join(ROOT, 'Dockerfile'), 'utf8'),
+    )?.[1];
+
+    expect(version).to.match(/^v24\.\d+\.\d+$/);
+    expect(dockerfileBase).to.equal('node:24-bookworm-slim');
   });
 
   it('when the helm test pod command runs in the image against the service, then it passes', async () => {
