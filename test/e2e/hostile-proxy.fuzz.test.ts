@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Stack } from '../../tools/stack/stack.js';
 import { type CheckOptions, expectRulesKept } from '../helpers/answer-rules.js';
 import type { HostileRequest } from '../helpers/hostile-requests.js';
-import { itKeepsTheRulesUnderHostileInput } from '../helpers/hostile-properties.js';
+import { MAX_PEAK_GROWTH_MIB, itKeepsTheRulesUnderHostileInput } from '../helpers/hostile-properties.js';
 import { send } from '../helpers/http.js';
 import { memoryOf, resetPeakRss } from '../helpers/proc-memory.js';
 import type { RawTarget } from '../helpers/raw-http.js';
@@ -13,9 +13,6 @@ import { caOf, useStack } from './stack-fixture.js';
 // The stack's body limit (nginx's client_max_body_size and the replicas' MAX_BODY_BYTES): 1 MiB by default.
 const MAX_BODY_BYTES = 1024 * 1024;
 const CHECK: CheckOptions = { timeoutMs: 8_000, silenceMs: 300, lingerMs: 100 };
-// As for the service alone (test/http/hostile.fuzz.test.ts): below what leaves a replica no room under the
-// chart's memory limit, above what this traffic costs a healthy replica.
-const MAX_PEAK_GROWTH_MIB = 96;
 
 /**
  * The same hostile requests as test/http/hostile.fuzz.test.ts, over TLS through the stack's nginx (the
