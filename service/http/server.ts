@@ -48,8 +48,7 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
     const answer = () => {
       if (!socket.writable) return socket.destroy();
       refused(status, error.code ?? 'unknown');
-      socket.end(rawResponse(status, text));
-      socket.destroySoon();
+      refuse(socket, rawResponse(status, text));
     };
     // Bytes that fail to parse may follow a whole request whose answer is still on its way (pipelining): that
     // answer is finished first, and the refusal follows it. A request still being read (a body too slow, a
@@ -67,10 +66,27 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
   // Without a listener Node drops a CONNECT's socket without a word.
   server.on('connect', (_request: IncomingMessage, socket: Socket) => {
     refused(400, 'connect');
-    socket.end(rawResponse(400, 'CONNECT is not supported: this server is not a proxy'));
-    socket.destroySoon();
+    refuse(socket, rawResponse(400, 'CONNECT is not supported: this server is not a proxy'));
   });
   return server;
+}
+
+// How long a refused connection is drained before it is closed, at most: enough for the client to read the answer.
+const LINGER_MS = 2000;
+
+/**
+ * Writes the answer and closes the connection as RFC 9112 (9.6) and nginx's lingering close do. Closing while
+ * the client is still sending (a body behind a refused header) answers its next bytes with a reset, and a reset
+ * makes the client's kernel drop the answer before the client reads it. So what the client still sends is read
+ * and thrown away (not parsed: the parser has failed) until it closes its side or LINGER_MS pass.
+ */
+function refuse(socket: Socket, answer: string): void {
+  socket.removeAllListeners('data');
+  socket.on('data', () => undefined);
+  socket.resume();
+  socket.end(answer);
+  socket.once('end', () => socket.destroy());
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
 }
 
 const STATUS_TEXT: Record<number, string> = {

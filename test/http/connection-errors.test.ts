@@ -91,6 +91,17 @@ describe('requests that Node refuses before the app sees them', () => {
     expect(reply!.status).to.be.oneOf([400, 415]);
   });
 
+  it('when a refused request is followed by 5 MB of body, then the 400 still reaches the client (no reset)', async () => {
+    const target = { host: '127.0.0.1', port: Number(new URL(app.url).port) };
+    const head = post('Content-Length: 5000000\r\nTransfer-Encoding: chunked\r\n', '');
+    const bytes = Buffer.concat([Buffer.from(head, 'latin1'), Buffer.alloc(5_000_000, 'a')]);
+
+    const exchange = await rawExchange(target, bytes);
+
+    expect(exchange.end, exchange.received.toString('latin1')).to.equal('answered');
+    expectJsonError(exchange.responses[0]!, 400, /HPE_UNEXPECTED_CONTENT_LENGTH|not valid HTTP/);
+  });
+
   it('when one header is 20 KiB, then answers 431 as JSON and closes', async () => {
     const reply = await rawRequest(
       app.url,
