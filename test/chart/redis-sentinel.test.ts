@@ -15,6 +15,7 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
 
   describe('redis.architecture sentinel', () => {
     const sentinel = () => renderChart({ values: SENTINEL_VALUES });
+    const data = () => sentinel().one('ConfigMap', 'shaservice-redis').data;
 
     it('when rendered, then a StatefulSet of three Redis pods runs a redis and a sentinel container each, both hardened', () => {
       const set = sentinel().one('StatefulSet', 'shaservice-redis');
@@ -37,9 +38,32 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
         expect(container.readinessProbe.exec.command.join(' '), container.name).to.include('PONG');
         expect(container.livenessProbe, container.name).to.have.property('exec');
       }
-      expect(sentinelContainer.volumeMounts).to.deep.include({ name: 'sentinel', mountPath: '/sentinel' });
-      expect(pod.volumes).to.deep.include({ name: 'sentinel', emptyDir: { sizeLimit: '1Mi' } });
+      // The sentinel keeps what it learns (primary, epochs) beside the AOF, on the claim: it outlives the pod.
+      expect(sentinelContainer.volumeMounts).to.deep.include({ name: 'data', mountPath: '/data' });
+      expect(data()['sentinel.conf']).to.match(/^dir \/data\/sentinel$/m);
       expect(set.spec.volumeClaimTemplates[0].metadata.name).to.equal('data');
+    });
+
+    it('when rendered, then the pods start together and a primary fails over before it stops', () => {
+      const set = sentinel().one('StatefulSet', 'shaservice-redis');
+      const [redis] = set.spec.template.spec.containers;
+
+      // In order, pod 0 would wait for a majority of sentinels whose pods wait for pod 0 to be ready.
+      expect(set.spec.podManagementPolicy).to.equal('Parallel');
+      expect(redis.lifecycle.preStop.exec.command).to.deep.equal(['sh', '/etc/redis/prestop-redis.sh']);
+      expect(data()['prestop-redis.sh'])
+        .to.include('client pause 20000 write')
+        .and.include('sentinel failover shaservice');
+      // Waiting for the sentinels is not a reason to restart the container.
+      expect(redis.livenessProbe.exec.command.join(' ')).to.include('test -e /tmp/waiting-for-sentinels');
+      expect(data()['start-redis.sh']).to.include('touch /tmp/waiting-for-sentinels');
+    });
+
+    it('when standalone, then the pods start in order and have no preStop', () => {
+      const set = renderChart().one('StatefulSet', 'shaservice-redis');
+
+      expect(set.spec).to.not.have.property('podManagementPolicy');
+      expect(set.spec.template.spec.containers[0]).to.not.have.property('lifecycle');
     });
 
     it('when rendered, then sentinel.conf monitors pod 0 by DNS name with quorum 2 and the configured down-after', () => {
@@ -67,7 +91,7 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       const data = sentinel().one('ConfigMap', 'shaservice-redis').data;
 
       expect(data['find-primary.sh']).to.include('SELF="$POD_NAME.shaservice-redis.default.svc"');
-      expect(data['find-primary.sh']).to.include(`echo ${POD_0}`);
+      expect(data['find-primary.sh']).to.include(`best_host=${POD_0}`);
       expect(data['start-redis.sh'])
         .to.include('--masterauth "$REDIS_PASSWORD" --replica-announce-ip "$SELF"')
         .and.include('--replicaof "$primary" 6379');
@@ -75,7 +99,8 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
         .to.match(/^sentinel auth-pass shaservice \$password$/m)
         .and.match(/^requirepass \$password$/m)
         .and.match(/^sentinel announce-ip \$SELF$/m)
-        .and.include('> /sentinel/sentinel.conf');
+        .and.include('exec redis-server "$STATE" --sentinel');
+      expect(data['find-primary.sh']).to.include('STATE=/data/sentinel/sentinel.conf');
       expect(data['redis.conf']).to.match(/^appendonly yes$/m);
     });
 
@@ -281,7 +306,9 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       const sentinel = await RedisServer.startWithConfig(
         (_port, dir) =>
           [
-            data['sentinel.conf'].replace(POD_0, 'localhost').replace(/^dir \/sentinel$/m, `dir ${dir}`),
+            data['sentinel.conf']
+              .replace(POD_0, 'localhost')
+              .replace(/^dir \/data\/sentinel$/m, `dir ${dir}`),
             `requirepass ${quoted}`,
             `sentinel auth-pass shaservice ${quoted}`,
             `sentinel sentinel-pass ${quoted}`,
