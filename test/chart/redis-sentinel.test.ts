@@ -53,7 +53,8 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       expect(redis.lifecycle.preStop.exec.command).to.deep.equal(['sh', '/etc/redis/prestop-redis.sh']);
       expect(data()['prestop-redis.sh'])
         .to.include('client pause 20000 write')
-        .and.include('sentinel failover shaservice');
+        .and.include('sentinel failover shaservice')
+        .and.not.include('unpause');
       // Waiting for the sentinels is not a reason to restart the container.
       expect(redis.livenessProbe.exec.command.join(' ')).to.include('test -e /tmp/waiting-for-sentinels');
       expect(data()['start-redis.sh']).to.include('touch /tmp/waiting-for-sentinels');
@@ -96,7 +97,7 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
         .to.include('--masterauth "$REDIS_PASSWORD" --replica-announce-ip "$SELF"')
         .and.include('--replicaof "$primary" 6379');
       expect(data['start-sentinel.sh'])
-        .to.match(/^sentinel auth-pass shaservice \$password$/m)
+        .to.match(/^sentinel auth-pass \$name \$password$/m)
         .and.match(/^requirepass \$password$/m)
         .and.match(/^sentinel announce-ip \$SELF$/m)
         .and.include('exec redis-server "$STATE" --sentinel');
