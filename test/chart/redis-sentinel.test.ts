@@ -283,6 +283,36 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       await Promise.all(servers.map((server) => server.destroy()));
     });
 
+    it('when the rendered readiness probe asks a primary and its replica, then both are ready until the primary goes, then the replica is not', async () => {
+      const primary = await RedisServer.start(['--requirepass', password]);
+      servers.push(primary);
+      const replica = await RedisServer.start([
+        ...['--requirepass', password, '--masterauth', password],
+        ...['--replicaof', '127.0.0.1', String(primary.port)],
+      ]);
+      servers.push(replica);
+      // The probe as rendered for a pod whose Redis listens on this server's port.
+      const ready = (server: RedisServer) => {
+        const set = { 'redis.port': server.port };
+        const [redis] = renderChart({ values: SENTINEL_VALUES, set }).one('StatefulSet').spec.template.spec
+          .containers;
+        const [command, ...args] = redis.readinessProbe.exec.command as string[];
+        try {
+          execFileSync(command!, args, { env: { ...process.env, REDISCLI_AUTH: password } });
+          return true;
+        } catch {
+          return false;
+        }
+      };
+
+      await pollUntil('the replica to sync', () => ready(replica), 10_000, 100);
+      expect(ready(primary)).to.equal(true);
+      await primary.destroy();
+      // A replica that has lost its primary still answers PONG, but is not ready.
+      expect(replica.cli('-a', password, '--no-auth-warning', 'PING')).to.equal('PONG');
+      await pollUntil('the replica to see its link down', () => !ready(replica), 10_000, 100);
+    });
+
     it('when the rendered sentinel.conf runs as a sentinel against a primary with a replica, then it watches it with quorum 2 and sees the replica', async () => {
       const auth = ['-a', password, '--no-auth-warning'];
       const primary = await RedisServer.start(['--requirepass', password]);
