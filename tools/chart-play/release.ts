@@ -44,6 +44,7 @@ export class PlayedRelease {
   private services: ServicePlan[] = [];
   private proxies: ServiceProxy[] = [];
   private statefulSet: Manifest | undefined;
+  private lastRendered: Rendered | undefined;
 
   private constructor(
     readonly name: string,
@@ -131,6 +132,7 @@ export class PlayedRelease {
       // podman keeps a ConfigMap volume as a named volume of the ConfigMap's name.
       madeObject('volume', configMap.metadata.name);
     }
+    this.lastRendered = rendered;
     for (const pod of translation.pods) this.plans.set(pod.name, pod);
     this.services = translation.services;
     if (workloads.includes('StatefulSet')) {
@@ -163,6 +165,12 @@ export class PlayedRelease {
     const plan = this.plans.get(name);
     if (!plan) throw new Error(`release ${this.name} has no pod ${name}`);
     return plan;
+  }
+
+  /** The render applied last. */
+  get rendered(): Rendered {
+    if (!this.lastRendered) throw new Error(`release ${this.name} has had no render applied`);
+    return this.lastRendered;
   }
 
   /** Whether the pod has been played and not deleted since. */
@@ -306,7 +314,8 @@ export class PlayedRelease {
     );
   }
 
-  private async waitReady(pod: PodPlan): Promise<void> {
+  /** Waits until every container's rendered readiness probe passes, as the kubelet's probing would tell. */
+  async waitReady(pod: PodPlan): Promise<void> {
     const probes = pod.containers.flatMap((container) =>
       container.readinessProbe ? [{ container, probe: container.readinessProbe }] : [],
     );

@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { type Sample, countLost, runLoad, summarize } from '../../tools/client/load.js';
+import { PlayedRelease } from '../../tools/chart-play/release.js';
+import { type SentinelConfig, agreedPrimary, sentinelConfig } from '../../tools/chart-play/sentinel.js';
+import { type Row, ScenarioTable, rowOf } from '../../tools/chart-play/table.js';
+import { apiTarget, loadWhile } from '../../tools/chart-play/traffic.js';
+import { pollUntil } from '../../tools/stack/poll.js';
+import { INSTALL_TIMEOUT_MS, requireChartPlay } from './requirements.js';
+
+// The same load for the kill and the drain, so that their 503s and longest requests compare.
+const LOAD = { durationMs: 15_000, concurrency: 4 };
+const DISRUPT_AFTER_MS = 2_000;
+// down-after-milliseconds (3 s in ci/sentinel-values.yaml), the election and the promotion, on a loaded machine.
+const FAILOVER_TIMEOUT_MS = 60_000;
+
+describe('chart played as pods: Redis with Sentinel (ci/sentinel-values.yaml)', function () {
+  this.timeout(5 * 60_000);
+  const table = new ScenarioTable('sentinel (ci/sentinel-values.yaml)');
+  let release: PlayedRelease;
+  let sentinel: SentinelConfig;
+  let killed: Row | undefined;
+
+  before(async function () {
+    this.timeout(INSTALL_TIMEOUT_MS);
+    requireChartPlay(this);
+    // Off, so that every read back is Redis's answer and not a pod's memory of the POST.
+    release = await PlayedRelease.install('sn', {
+      values: ['ci/sentinel-values.yaml'],
+      set: { 'config.cacheMaxBytes': 0 },
+    });
+    sentinel = sentinelConfig(release.rendered);
+  });
+
+  after(async () => {
+    await release?.destroy();
+    table.print();
+  });
+
+  const primary = async () => {
+    let found: string | undefined;
+    await pollUntil(
+      'the sentinels to agree on a primary',
+      async () => !!(found = await agreedPrimary(release, sentinel)),
+      FAILOVER_TIMEOUT_MS,
+      500,
+    );
+    return found!;
+  };
+
+  const apiReady = () => Promise.all(release.podsOf('Deployment').map((pod) => release.waitReady(pod)));
+
+  /**
+   * Only 200, 201 and 503 while the primary changes, then 201s again until the load ends (the failures stop at
+   * least a second before it), and nothing acknowledged lost.
+   */
+  const expectFailoverSeenAsUnavailable = (samples: Sample[], since: number, lost: number) => {
+    const summary = summarize(samples, since);
+    const failures = samples.filter((sample) => sample.status !== 200 && sample.status !== 201);
+    const failuresEnd = Math.max(0, ...failures.map((sample) => sample.at + sample.ms));
+    console.log(
+      `      ${JSON.stringify(summary.byStatus)}; failures from ${Math.round(since)} to ${Math.round(failuresEnd)} ms, ` +
+        `first 201 ${summary.firstCreatedAfterMs} ms after the disruption began`,
+    );
+    expect(
+      failures.filter((sample) => sample.status !== 503),
+      'failures other than 503',
+    ).to.deep.equal([]);
+    expect(failuresEnd, 'when the last failure ended (ms into the load)').to.be.below(
+      LOAD.durationMs - 1_000,
+    );
+    expect(lost, 'acknowledged messages that do not read back').to.equal(0);
+  };
+
+  it('when redis-0, the primary, stops, the others take writes, and all three pods then restart, then every acknowledged message reads back', async () => {
+    const [first] = release.podsOf('StatefulSet');
+    expect(await primary(), 'the primary of a new group').to.equal(first!.name);
+
+    // redis-0's node goes away: its pod stays down while the others fail over and take writes.
+    await release.deletePod(first!.name);
+    await pollUntil(
+      'a failover to another pod',
+      async () => ![undefined, first!.name].includes(await agreedPrimary(release, sentinel)),
+      FAILOVER_TIMEOUT_MS,
+      500,
+    );
+    await apiReady();
+    const { samples, acknowledged } = await runLoad(apiTarget(release), {
+      durationMs: 3_000,
+      concurrency: 2,
+    });
+    expect(acknowledged.size, 'messages acknowledged while redis-0 was down').to.be.above(0);
+    // Then the whole group restarts, as a cluster restart or a scale to zero and back does.
+    await release.stopStatefulSet();
+    await release.startStatefulSet();
+    await apiReady();
+
+    const lost = await countLost(release.apiUrls()[0]!, acknowledged);
+    table.add(rowOf(`full restart (${release.podManagementPolicy})`, samples, acknowledged.size, lost));
+    const after = await agreedPrimary(release, sentinel);
+    expect(
+      lost,
+      `acknowledged messages that do not read back after the full restart (primary now: ${after})`,
+    ).to.equal(0);
+  });
+
+  it('when the primary is killed under load, then requests get 503 only while it fails over, then 201s, and no acknowledged message is lost', async () => {
+    const victim = await primary();
+
+    const { load, startedAt } = await loadWhile(release, LOAD, DISRUPT_AFTER_MS, () =>
+      release.killPod(victim),
+    );
+    // The StatefulSet controller makes the pod again; it rejoins as a replica.
+    await release.startPod(victim);
+
+    const lost = await countLost(release.apiUrls()[0]!, load.acknowledged);
+    killed = table.add(rowOf('primary killed under load', load.samples, load.acknowledged.size, lost));
+    expectFailoverSeenAsUnavailable(load.samples, startedAt, lost);
+  });
+
+  it('when the primary is drained under load (its preStop, then SIGTERM), then fewer requests get 503 and none waits as long as with a kill', async () => {
+    const victim = await primary();
+    const preStop = release.pod(victim).containers.find((container) => container.name === 'redis')
+      ?.lifecycle?.preStop;
+    if (!preStop) {
+      table.add({ ...rowOf('primary drained: no preStop', [], 0, 0) });
+      expect.fail(
+        'the redis container renders no preStop: a drain waits for down-after-milliseconds, as a kill does',
+      );
+    }
+    expect(killed, 'the kill, measured before').to.not.equal(undefined);
+
+    const { load, startedAt } = await loadWhile(release, LOAD, DISRUPT_AFTER_MS, () =>
+      release.deletePod(victim),
+    );
+    await release.startPod(victim);
+
+    const lost = await countLost(release.apiUrls()[0]!, load.acknowledged);
+    const drained = table.add(
+      rowOf('primary drained under load', load.samples, load.acknowledged.size, lost),
+    );
+    expectFailoverSeenAsUnavailable(load.samples, startedAt, lost);
+    expect(drained.unavailable, '503s, drain vs kill').to.be.below(killed!.unavailable);
+    expect(drained.longestMs, 'longest request, drain vs kill').to.be.below(killed!.longestMs);
+  });
+});
