@@ -4,7 +4,7 @@ import { getMessage, postMessage } from '../../tools/client/http.js';
 import { RUN_PREFIX } from '../../tools/chart-play/objects.js';
 import { PlayedRelease } from '../../tools/chart-play/release.js';
 import { ScenarioTable, rowOf } from '../../tools/chart-play/table.js';
-import { INSTALL_TIMEOUT_MS, requireChartPlay } from './requirements.js';
+import { INSTALL_TIMEOUT_MS, requireChartPlay } from './fixture.js';
 
 const SECRET = `${RUN_PREFIX}-es-auth`;
 const KEY = 'redis-password';

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import { type Reply, postMessage } from '../../tools/client/http.js';
 import { type Sample, countLost } from '../../tools/client/load.js';
-import { PlayedRelease } from '../../tools/chart-play/release.js';
 import { probeTimeoutMs, runHandler } from '../../tools/chart-play/probes.js';
 import { ScenarioTable, rowOf } from '../../tools/chart-play/table.js';
 import { podman } from '../../tools/podman/podman.js';
-import { INSTALL_TIMEOUT_MS, requireChartPlay } from './requirements.js';
+import { installForSuite } from './fixture.js';
 
 const LIMIT_BYTES = 64 * 1024 * 1024;
 // The chart's maxmemory is 70% of the container's memory limit.
@@ -19,29 +18,15 @@ const MAX_POSTS_PER_SIZE = 400;
 describe('chart played as pods: a full Redis (redis.resources.limits.memory 64Mi)', function () {
   this.timeout(3 * 60_000);
   const table = new ScenarioTable('full Redis (memory limit 64Mi)');
-  let release: PlayedRelease | undefined;
-
-  before(async function () {
-    this.timeout(INSTALL_TIMEOUT_MS);
-    requireChartPlay(this);
-    release = await PlayedRelease.install('full', {
-      // Off, so that every read back is Redis's answer and not a pod's memory of the POST.
-      set: { 'redis.resources.limits.memory': '64Mi', 'config.cacheMaxBytes': 0 },
-    });
-  });
-
-  after(async () => {
-    await release?.destroy();
-    table.print();
-  });
+  const release = installForSuite('full', { set: { 'redis.resources.limits.memory': '64Mi' } }, table);
 
   it('when Redis is filled to its maxmemory, then POST answers 503 with Retry-After, GETs of stored messages 200, and Redis is not restarted', async () => {
-    const [redis] = release!.podsOf('StatefulSet');
+    const [redis] = release().podsOf('StatefulSet');
     const container = redis!.containers.find((c) => c.name === 'redis')!;
     const startState = () =>
       podman('inspect', '--format', '{{.RestartCount}} {{.State.StartedAt}}', `${redis!.name}-redis`);
     const startedAs = await startState();
-    const url = release!.apiUrls()[0]!;
+    const url = release().apiUrls()[0]!;
     const began = performance.now();
     const samples: Sample[] = [];
     const acknowledged = new Map<string, string>();
@@ -63,7 +48,7 @@ describe('chart played as pods: a full Redis (redis.resources.limits.memory 64Mi
     }
     const small = await post('a small message, once Redis is full');
     const lost = await countLost(url, acknowledged);
-    const memory = await release!.exec(redis!.name, 'redis', ['redis-cli', 'info', 'memory']);
+    const memory = await release().exec(redis!.name, 'redis', ['redis-cli', 'info', 'memory']);
     const used = Number(/^used_memory:(\d+)/m.exec(memory)?.[1]);
     table.add(rowOf('filled to maxmemory, then read back', samples, acknowledged.size, lost));
 

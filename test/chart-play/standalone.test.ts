@@ -2,37 +2,24 @@ import { expect } from 'chai';
 import { getMessage } from '../../tools/client/http.js';
 import { countLost, runLoad } from '../../tools/client/load.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
-import { PlayedRelease } from '../../tools/chart-play/release.js';
 import { ScenarioTable, rowOf } from '../../tools/chart-play/table.js';
 import { apiTarget, loadWhile } from '../../tools/chart-play/traffic.js';
-import { INSTALL_TIMEOUT_MS, requireChartPlay } from './requirements.js';
+import { installForSuite } from './fixture.js';
 
 describe('chart played as pods: standalone Redis (default values)', function () {
   this.timeout(3 * 60_000);
   const table = new ScenarioTable('standalone (default values)');
-  let release: PlayedRelease | undefined;
-
-  before(async function () {
-    this.timeout(INSTALL_TIMEOUT_MS);
-    requireChartPlay(this);
-    // Off, so that every read back is Redis's answer and not a pod's memory of the POST.
-    release = await PlayedRelease.install('sa', { set: { 'config.cacheMaxBytes': 0 } });
-  });
-
-  after(async () => {
-    await release?.destroy();
-    table.print();
-  });
+  const release = installForSuite('sa', {}, table);
 
   it('when the helm test pod runs, then it exits 0 and the message it stored reads back through the API', async () => {
-    const tests = await release!.runTests();
+    const tests = await release().runTests();
 
     expect(tests.map((test) => test.name)).to.have.lengthOf(1);
     const { exitCode, logs } = tests[0]!;
     expect(exitCode, logs).to.equal(0);
     // The pod prints the digest it stored; what the GET answers must hash to it.
     const digest = /under ([0-9a-f]{64})$/.exec(logs)?.[1] ?? '';
-    const target = release!.apiUrls()[0]!;
+    const target = release().apiUrls()[0]!;
     const reply = await getMessage(target, digest);
     const lost = reply.status === 200 && expectedDigest(reply.json.message) === digest ? 0 : 1;
     const readBack = { op: 'GET' as const, target, status: reply.status, at: 0, ms: reply.ms };
@@ -41,32 +28,35 @@ describe('chart played as pods: standalone Redis (default values)', function () 
   });
 
   it('when the Redis pod is deleted and played again on its claim, then every acknowledged message reads back', async () => {
-    const { samples, acknowledged } = await runLoad(apiTarget(release!), {
+    const { samples, acknowledged } = await runLoad(apiTarget(release()), {
       durationMs: 3_000,
       concurrency: 4,
     });
-    const [redis] = release!.podsOf('StatefulSet');
+    const [redis] = release().podsOf('StatefulSet');
 
-    await release!.deletePod(redis!.name);
-    await release!.startPod(redis!.name);
+    await release().deletePod(redis!.name);
+    await release().startPod(redis!.name);
 
-    const lost = await countLost(release!.apiUrls()[0]!, acknowledged);
+    const lost = await countLost(release().apiUrls()[0]!, acknowledged);
     table.add(rowOf('Redis pod deleted, played again on its claim', samples, acknowledged.size, lost));
     expect(acknowledged.size).to.be.above(0);
     expect(lost, 'acknowledged messages that do not read back after the restart').to.equal(0);
   });
 
   it('when an API pod is stopped under load (preStop, then SIGTERM), then no request fails, on either pod', async () => {
-    const [leaving, staying] = release!.podsOf('Deployment');
-    const urlOf = (pod: typeof leaving) => release!.apiUrls().find((url) => url.includes(`//${pod!.ip}:`))!;
+    const [leaving, staying] = release().podsOf('Deployment');
+    const urlOf = (pod: typeof leaving) =>
+      release()
+        .apiUrls()
+        .find((url) => url.includes(`//${pod!.ip}:`))!;
     const [leavingUrl, stayingUrl] = [urlOf(leaving), urlOf(staying)];
     let exitCodes: Record<string, number> = {};
 
     const { load, startedAt, endedAt } = await loadWhile(
-      release!,
+      release(),
       { durationMs: 18_000, concurrency: 4 },
       2_000,
-      async () => (exitCodes = await release!.deletePod(leaving!.name)),
+      async () => (exitCodes = await release().deletePod(leaving!.name)),
     );
 
     const failed = (target: string) =>

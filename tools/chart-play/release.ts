@@ -106,6 +106,8 @@ export class PlayedRelease {
         // Built here, never pulled: podman must not try a registry.
         'image.pullPolicy': 'Never',
         'redis.image.pullPolicy': 'Never',
+        // Off, so that a message read back is Redis's answer and not an API pod's memory of the POST.
+        'config.cacheMaxBytes': 0,
         ...this.options.set,
         ...extra.set,
       },
