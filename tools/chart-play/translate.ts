@@ -27,12 +27,17 @@
  *   are removed from the played containers; pods are reached on their IPs, as in a cluster.
  * - Exec probes lose their quoting and httpGet probes become `curl localhost:0`: probes are removed from the
  *   played containers, and probes.ts runs the rendered ones (exec through `podman exec`, httpGet from the host,
- *   as the kubelet does from the node) to wait for readiness. Liveness is checked only where a scenario asks.
+ *   as the kubelet does from the node) to wait for readiness. Readiness is probed to start a pod, not every
+ *   periodSeconds after, so Service endpoints change only when a pod starts or its deletion begins; liveness is
+ *   checked only where a scenario asks.
  * - emptyDirs become named volumes shared between pods: each becomes a claim `<pod>-<volume>` of its own,
  *   removed with its pod, as an emptyDir lives and dies with its pod (its sizeLimit is not enforced).
  * - No preStop hook, and a 10 s stop timeout: `lifecycle` is removed from the played containers; release.ts
  *   runs the rendered preStop with `podman exec`, then stops the pod with what is left of the rendered
  *   terminationGracePeriodSeconds.
+ * - ConfigMaps are not objects of their own: they are given to every `kube play` (`--configmap`), and podman keeps a
+ *   ConfigMap volume as a named volume of the ConfigMap's name, shared by the release's pods (read-only, as rendered).
+ * - No pause image can be pulled: podman builds each pod's infra container from the catatonit package.
  * Not bridged, and not needed by the scenarios: NetworkPolicy (podman does not enforce it), PodDisruptionBudget,
  * ServiceAccount, affinity and topology spread (one node), resource requests (podman turns cpu into shares).
  * podman gives a new named volume the owner of the container's user on first use, which stands in for fsGroup.
