@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import getPort from 'get-port';
-import { send } from '../test/helpers/http.js';
+import { send } from '../tools/client/http.js';
 import { pollUntil } from '../tools/stack/poll.js';
 import { ROOT, serviceEnvironment } from '../tools/stack/replica.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { postJson, send } from './helpers/http.js';
+import { postJson, send } from '../tools/client/http.js';
 import { memoryOf, resetPeakRss } from './helpers/proc-memory.js';
 import { ServiceProcess } from './helpers/service-process.js';
 

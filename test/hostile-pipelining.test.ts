@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { postMessage, send } from './helpers/http.js';
+import { postMessage, send } from '../tools/client/http.js';
 import { memoryOf, resetPeakRss } from './helpers/proc-memory.js';
 import { parseResponses } from './helpers/raw-http.js';
 import { ServiceProcess } from './helpers/service-process.js';
-import { expectedDigest } from './helpers/sha256.js';
+import { expectedDigest } from '../tools/client/sha256.js';
 import { pollUntil } from '../tools/stack/poll.js';
 
 // `{"message":"<this many>"}` is just under MAX_BODY_BYTES (1 MiB): the largest answer a GET can have.

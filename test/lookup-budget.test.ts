@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { type Reply, postJson, postMessage, send } from './helpers/http.js';
+import { type Reply, postJson, postMessage, send } from '../tools/client/http.js';
 import { memoryOf, resetPeakRss } from './helpers/proc-memory.js';
 import { requireRedisServer } from './helpers/require-command.js';
 import { ServiceProcess } from './helpers/service-process.js';
-import { expectedDigest } from './helpers/sha256.js';
+import { expectedDigest } from '../tools/client/sha256.js';
 import { RedisServer } from '../tools/stack/redis-server.js';
 
 // The default a pod runs with; the answer budget (LOOKUP_MAX_BYTES) is 4 MiB: four such messages.

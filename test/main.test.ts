@@ -2,12 +2,12 @@ import { expect } from 'chai';
 import { Agent, type ClientRequest, type IncomingHttpHeaders, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { getMessage, postJson, postMessage, send, type Reply } from './helpers/http.js';
+import { getMessage, postJson, postMessage, send, type Reply } from '../tools/client/http.js';
 import { RedisServer } from '../tools/stack/redis-server.js';
 import { requireRedisServer } from './helpers/require-command.js';
 import { pollUntil } from '../tools/stack/poll.js';
 import { ServiceProcess } from './helpers/service-process.js';
-import { expectedDigest } from './helpers/sha256.js';
+import { expectedDigest } from '../tools/client/sha256.js';
 
 describe('main (the service process)', function () {
   // Each test starts a process that compiles the TypeScript with tsx as it loads; the first of them, on a cold

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { productionNodeOptions } from '../../tools/stack/replica.js';
-import { renderChart, requireRenderer } from '../helpers/chart.js';
+import { renderChart } from '../../tools/chart/render.js';
+import { requireRenderer } from '../helpers/require-command.js';
 import { schemaProblems } from '../helpers/k8s-schemas.js';
 
 describe('chart: the API Deployment', () => {

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_PROXY_LIMITS } from '../../tools/stack/nginx.js';
-import { ROOT, renderChart, requireRenderer } from '../helpers/chart.js';
+import { ROOT, renderChart } from '../../tools/chart/render.js';
+import { requireRenderer } from '../helpers/require-command.js';
 
 describe('ingress-nginx controller values: the limits and retries the local stack has', () => {
   const config = parse(readFileSync(join(ROOT, 'k8s/ingress-nginx/values-proxy.yaml'), 'utf8')).controller

@@ -3,7 +3,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { renderNotes, requireRenderer, type RenderOptions } from '../helpers/chart.js';
+import { renderNotes, type RenderOptions } from '../../tools/chart/render.js';
+import { requireRenderer } from '../helpers/require-command.js';
 
 /** The address the stubbed kubectl gives for an Ingress or Gateway. */
 const ADDRESS = '203.0.113.7';

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { renderChart, requireRenderer } from '../helpers/chart.js';
+import { renderChart } from '../../tools/chart/render.js';
+import { requireRenderer } from '../helpers/require-command.js';
 
 describe('chart: autoscaling, disruption budget, monitoring and network policy', () => {
   before(function () {

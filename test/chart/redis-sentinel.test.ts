@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
-import { renderChart, renderNotes, requireRenderer } from '../helpers/chart.js';
+import { renderChart, renderNotes } from '../../tools/chart/render.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
-import { requireRedisServer } from '../helpers/require-command.js';
+import { requireRedisServer, requireRenderer } from '../helpers/require-command.js';
 
 const SENTINEL_VALUES = ['ci/sentinel-values.yaml'];
 const POD_0 = 'shaservice-redis-0.shaservice-redis.default.svc';

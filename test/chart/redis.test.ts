@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { renderChart, renderNotes, requireRenderer } from '../helpers/chart.js';
+import { renderChart, renderNotes } from '../../tools/chart/render.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
-import { requireRedisServer } from '../helpers/require-command.js';
+import { requireRedisServer, requireRenderer } from '../helpers/require-command.js';
 
 describe('chart: Redis', () => {
   before(function () {

@@ -5,8 +5,8 @@ import {
   renderChart,
   renderNotes,
   rendererName,
-  requireRenderer,
-} from '../helpers/chart.js';
+} from '../../tools/chart/render.js';
+import { requireRenderer } from '../helpers/require-command.js';
 import { schemaProblems } from '../helpers/k8s-schemas.js';
 
 describe('chart rendering (helm template, or the Go + Sprig renderer without helm)', () => {

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { CHART_DIR, ciValuesFiles, renderChart, requireRenderer } from '../helpers/chart.js';
+import { CHART_DIR, ciValuesFiles, renderChart } from '../../tools/chart/render.js';
+import { requireRenderer } from '../helpers/require-command.js';
 import { schemaProblems } from '../helpers/k8s-schemas.js';
 
 type Values = Record<string, unknown>;

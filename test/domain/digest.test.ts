@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseDigest, sha256Hex } from '../../service/domain/digest.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 describe('sha256Hex', () => {
   it('when given the empty string, then answers the published SHA-256 of no bytes', () => {

@@ -3,7 +3,7 @@ import { InvalidMessageError, createMessages } from '../../service/domain/messag
 import { LookupTooLargeError } from '../../service/domain/lookup-budget.js';
 import { createMemoryStore } from '../../service/store/memory-store.js';
 import type { Fetched, MessageStore } from '../../service/store/message-store.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 const LIMITS = { lookupMaxBytes: 1000 };
 

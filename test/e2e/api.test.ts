@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { Stack } from '../../tools/stack/stack.js';
-import { type RequestOptions, getMessage, postJson, postMessage, send } from '../helpers/http.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { type RequestOptions, getMessage, postJson, postMessage, send } from '../../tools/client/http.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 import { caOf, useStack } from './stack-fixture.js';
 
 const NOT_FOUND = { err_msg: 'Message not found' };

@@ -5,7 +5,7 @@ import getPort from 'get-port';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { acceptsConnections } from '../../tools/stack/probe.js';
 import { ROOT } from '../../tools/stack/replica.js';
-import { send } from '../helpers/http.js';
+import { send } from '../../tools/client/http.js';
 import { buildService, requireStackCommands } from './stack-fixture.js';
 
 describe('e2e: npm run stack (the command users run)', () => {

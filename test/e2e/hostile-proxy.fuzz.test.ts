@@ -4,7 +4,7 @@ import type { Stack } from '../../tools/stack/stack.js';
 import { type CheckOptions, expectRulesKept } from '../helpers/answer-rules.js';
 import type { HostileRequest } from '../helpers/hostile-requests.js';
 import { MAX_PEAK_GROWTH_MIB, itKeepsTheRulesUnderHostileInput } from '../helpers/hostile-properties.js';
-import { send } from '../helpers/http.js';
+import { send } from '../../tools/client/http.js';
 import { memoryOf, resetPeakRss } from '../helpers/proc-memory.js';
 import type { RawTarget } from '../helpers/raw-http.js';
 import { expectMessagesIntact, sampleMessages, storeMessages } from '../helpers/stored-samples.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Stack } from '../../tools/stack/stack.js';
-import { type Reply, send } from '../helpers/http.js';
+import { type Reply, send } from '../../tools/client/http.js';
 import { HALF_HEADER, HeldConnections, connectFrom } from './held-connections.js';
 import { caOf, useStack } from './stack-fixture.js';
 

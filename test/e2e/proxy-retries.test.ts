@@ -4,7 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pollUntil } from '../../tools/stack/poll.js';
 import type { Stack } from '../../tools/stack/stack.js';
-import { type Reply, postJson } from '../helpers/http.js';
+import { type Reply, postJson } from '../../tools/client/http.js';
 import { caOf, useStack } from './stack-fixture.js';
 
 describe('e2e: what the proxy retries on another replica', () => {

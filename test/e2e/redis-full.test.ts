@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { Stack } from '../../tools/stack/stack.js';
-import { getMessage, postMessage, type RequestOptions } from '../helpers/http.js';
+import { getMessage, postMessage, type RequestOptions } from '../../tools/client/http.js';
 import { caOf, useStack } from './stack-fixture.js';
 
 describe('e2e: a full Redis under the stack', () => {

@@ -4,8 +4,8 @@ import { Redis } from 'ioredis';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { statusOf } from '../../tools/stack/probe.js';
 import type { Stack } from '../../tools/stack/stack.js';
-import { type Reply, type RequestOptions, getMessage, postMessage } from '../helpers/http.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { type Reply, type RequestOptions, getMessage, postMessage } from '../../tools/client/http.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 import { Load } from './load.js';
 import { caOf, useStack } from './stack-fixture.js';
 

@@ -4,7 +4,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { ROOT } from '../../tools/stack/replica.js';
 import type { Stack } from '../../tools/stack/stack.js';
 import { requireCommand } from '../helpers/require-command.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 import { useStack } from './stack-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Stack } from '../../tools/stack/stack.js';
-import { type RequestOptions, getMessage, send } from '../helpers/http.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { type RequestOptions, getMessage, send } from '../../tools/client/http.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { caOf, useStack } from './stack-fixture.js';
 

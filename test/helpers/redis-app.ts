@@ -3,7 +3,7 @@ import { loadConfig } from '../../service/config.js';
 import { createLogger } from '../../service/logger.js';
 import { createRedisStore } from '../../service/store/redis-store.js';
 import { type TestApp, startApp } from './app.js';
-import { type Reply, send } from './http.js';
+import { type Reply, send } from '../../tools/client/http.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
 import { requireRedisServer } from './require-command.js';

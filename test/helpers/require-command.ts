@@ -1,14 +1,5 @@
-import { execFileSync } from 'node:child_process';
-
-/** Whether a command can be run at all (it exits 0 with `args`). */
-export function hasCommand(command: string, args: string[] = ['--version']): boolean {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { rendererName } from '../../tools/chart/render.js';
+import { hasCommand } from '../../tools/has-command.js';
 
 /**
  * Suites that need a tool call this in `before`. Like `requireRedisServer`: on a laptop without the tool they
@@ -29,4 +20,9 @@ export function requireCommand(
 export function requireRedisServer(context: Mocha.Context): void {
   requireCommand(context, 'redis-server');
   requireCommand(context, 'redis-cli');
+}
+
+/** Chart suites call this in `before`: rendering needs helm, or go to build the stand-in renderer. */
+export function requireRenderer(context: Mocha.Context): void {
+  if (rendererName() === 'go') requireCommand(context, 'go', ['version']);
 }

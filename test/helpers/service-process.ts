@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import getPort from 'get-port';
-import { send } from './http.js';
+import { send } from '../../tools/client/http.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { acceptsConnections } from '../../tools/stack/probe.js';
 import { ROOT, serviceEnvironment } from '../../tools/stack/replica.js';

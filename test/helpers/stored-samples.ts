@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { type RequestOptions, getMessage, postMessage } from './http.js';
-import { expectedDigest } from './sha256.js';
+import { type RequestOptions, getMessage, postMessage } from '../../tools/client/http.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 /**
  * Messages stored before hostile traffic and read back after it: "foo" (whose digest the fuzz requests use

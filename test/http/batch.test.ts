@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { type TestApp, startApp } from '../helpers/app.js';
-import { getMessage, postJson, postMessage } from '../helpers/http.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { getMessage, postJson, postMessage } from '../../tools/client/http.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 describe('POST /messages/batch and POST /digests/lookup', () => {
   let app: TestApp;

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { type TestApp, startApp } from '../helpers/app.js';
 import { connect } from 'node:net';
 import { pollUntil } from '../../tools/stack/poll.js';
-import { postMessage, send } from '../helpers/http.js';
+import { postMessage, send } from '../../tools/client/http.js';
 import { type RawResponse, decodedBody, parseResponses, rawExchange } from '../helpers/raw-http.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 /** The first answer to `bytes` sent as they are on a new connection, and how long it took to come. */
 async function rawRequest(base: string, bytes: string, timeoutMs = 10_000) {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { type TestApp, metricValue, startApp } from '../helpers/app.js';
-import { getMessage, postMessage, send } from '../helpers/http.js';
+import { getMessage, postMessage, send } from '../../tools/client/http.js';
 import { createMemoryStore } from '../../service/store/memory-store.js';
 import { type MessageStore, StoreUnavailableError } from '../../service/store/message-store.js';
 

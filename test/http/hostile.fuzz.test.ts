@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { type CheckOptions, expectRulesKept } from '../helpers/answer-rules.js';
 import type { HostileRequest } from '../helpers/hostile-requests.js';
 import { MAX_PEAK_GROWTH_MIB, itKeepsTheRulesUnderHostileInput } from '../helpers/hostile-properties.js';
-import { send } from '../helpers/http.js';
+import { send } from '../../tools/client/http.js';
 import { memoryOf, resetPeakRss } from '../helpers/proc-memory.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 import { ServiceProcess } from '../helpers/service-process.js';

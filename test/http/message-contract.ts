@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
-import { getMessage, postMessage, send } from '../helpers/http.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { getMessage, postMessage, send } from '../../tools/client/http.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 /**
  * The API contract of the two message operations, as tests that any store must pass: the embedded one,

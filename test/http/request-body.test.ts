@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { type TestApp, startApp } from '../helpers/app.js';
-import { getMessage, postJson, send } from '../helpers/http.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { getMessage, postJson, send } from '../../tools/client/http.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 const LIMIT = 1024;
 

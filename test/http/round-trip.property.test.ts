@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { type TestApp, startApp } from '../helpers/app.js';
-import { getMessage, postJson, postMessage } from '../helpers/http.js';
+import { getMessage, postJson, postMessage } from '../../tools/client/http.js';
 import { useStandaloneRedisApp } from '../helpers/redis-app.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 const wellFormed = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 200 }),

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { type TestApp, startApp } from '../helpers/app.js';
-import { send } from '../helpers/http.js';
+import { send } from '../../tools/client/http.js';
 
 describe('routing, docs and the spec', () => {
   let app: TestApp;

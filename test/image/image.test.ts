@@ -2,14 +2,14 @@ import { expect } from 'chai';
 import getPort from 'get-port';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, renderChart, requireRenderer } from '../helpers/chart.js';
-import { getMessage, postMessage, send } from '../helpers/http.js';
-import { buildImage, ensureNodeBaseImage, podman } from '../helpers/podman.js';
+import { ROOT, renderChart } from '../../tools/chart/render.js';
+import { getMessage, postMessage, send } from '../../tools/client/http.js';
+import { buildImage, ensureNodeBaseImage, podman } from '../../tools/podman/podman.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
-import { requireRedisServer } from '../helpers/require-command.js';
+import { requireRedisServer, requireRenderer } from '../helpers/require-command.js';
 import { requireCommand } from '../helpers/require-command.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 const IMAGE = 'localhost/shaservice:test';
 

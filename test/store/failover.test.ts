@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
-import { getMessage } from '../helpers/http.js';
-import { type LoadResult, type LoadSummary, runLoad, summarize } from '../helpers/load.js';
+import { getMessage } from '../../tools/client/http.js';
+import { countLost, type LoadResult, type LoadSummary, runLoad, summarize } from '../../tools/client/load.js';
 import { pollUntilReady, startRedisApp } from '../helpers/redis-app.js';
 import type { RedisServer } from '../../tools/stack/redis-server.js';
 import { requireRedisServer } from '../helpers/require-command.js';
@@ -64,21 +64,8 @@ async function failoverUnderLoad(topology: Topology, acks: number, apps: TestApp
   await pollUntilReady(app);
   const failures = app.logs.filter((line) => line.msg === 'request failed');
   if (failures.length > 0) console.log('      500s:', JSON.stringify(failures.slice(0, 3)));
-  let lost = 0;
-  for (const [digest, message] of load.acknowledged) {
-    if ((await readBack(app, digest)) !== message) lost += 1;
-  }
+  const lost = await countLost(app.url, load.acknowledged);
   return { load, summary: summarize(load.samples, killedAt), lost };
-}
-
-/** The stored message, asking again while the service still answers 503 (a client's view of a retry). */
-async function readBack(app: TestApp, digest: string): Promise<string | undefined> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const reply = await getMessage(app.url, digest);
-    if (reply.status !== 503) return reply.status === 200 ? reply.json.message : undefined;
-    await sleep(100);
-  }
-  throw new Error(`GET ${digest} still answers 503 after the failover`);
 }
 
 function report(name: string, { summary, load, lost }: FailoverRun): void {

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
-import { postJson } from '../helpers/http.js';
+import { postJson } from '../../tools/client/http.js';
 import { startRedisApp, uniquePrefix, useStandaloneRedisApp } from '../helpers/redis-app.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 import { RedisCluster, ask } from '../helpers/redis-topologies.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 const COUNT = 200;
 const messages = Array.from({ length: COUNT }, (_, i) => `batch item ${i} ${'é'.repeat(i % 7)}`);

@@ -4,10 +4,10 @@ import { loadConfig } from '../../service/config.js';
 import { createLogger } from '../../service/logger.js';
 import { createRedisStore } from '../../service/store/redis-store.js';
 import { type TestApp, captureLines } from '../helpers/app.js';
-import { postMessage } from '../helpers/http.js';
+import { postMessage } from '../../tools/client/http.js';
 import { startRedisApp, uniquePrefix } from '../helpers/redis-app.js';
 import { requireRedisServer } from '../helpers/require-command.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
-import { postJson } from '../helpers/http.js';
+import { postJson } from '../../tools/client/http.js';
 import { startRedisApp } from '../helpers/redis-app.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 import { RedisCluster, ask } from '../helpers/redis-topologies.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
 
 const LOOKUP_MAX_BYTES = 65_536;

@@ -3,14 +3,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { type TestApp, metricValue } from '../helpers/app.js';
-import { type Reply, getMessage, postMessage, send } from '../helpers/http.js';
-import { runLoad } from '../helpers/load.js';
+import { type Reply, getMessage, postMessage, send } from '../../tools/client/http.js';
+import { runLoad } from '../../tools/client/load.js';
 import { pollUntilReady, readiness, startRedisApp, uniquePrefix } from '../helpers/redis-app.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 import { ServiceProcess } from '../helpers/service-process.js';
-import { expectedDigest } from '../helpers/sha256.js';
+import { expectedDigest } from '../../tools/client/sha256.js';
 
 // "Within about a second" from the issue, with room for a loaded two-core machine.
 const FAIL_FAST_MS = 1500;

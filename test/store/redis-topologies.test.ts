@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
-import { send } from '../helpers/http.js';
+import { send } from '../../tools/client/http.js';
 import { startRedisApp, useStandaloneRedisApp } from '../helpers/redis-app.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 import { RedisCluster, SentinelGroup } from '../helpers/redis-topologies.js';

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { getMessage } from './http.js';
 import { expectedDigest } from './sha256.js';
 
 export interface Sample {
   op: 'POST' | 'GET';
+  /** The base URL the request went to. */
+  target: string;
   /** HTTP status, or 0 when the request failed or passed the client's timeout. */
   status: number;
   /** When the request started and how long it took, in ms since the load began. */
@@ -27,9 +31,10 @@ export interface LoadOptions {
 
 /**
  * A steady, bounded stream of POSTs of new messages, each followed by a GET of an acknowledged one,
- * from `concurrency` workers on keep-alive connections. Every request is recorded.
+ * from `concurrency` workers on keep-alive connections. Every request is recorded. `url` may be a function,
+ * asked before each request, to spread requests over several servers as a proxy would.
  */
-export async function runLoad(url: string, options: LoadOptions): Promise<LoadResult> {
+export async function runLoad(url: string | (() => string), options: LoadOptions): Promise<LoadResult> {
   const { durationMs, concurrency, maxRequests = 200_000, timeoutMs = 10_000 } = options;
   const started = performance.now();
   const samples: Sample[] = [];
@@ -38,7 +43,8 @@ export async function runLoad(url: string, options: LoadOptions): Promise<LoadRe
 
   async function request(op: Sample['op'], path: string, body?: string) {
     const at = performance.now() - started;
-    const status = await fetch(`${url}${path}`, {
+    const target = typeof url === 'string' ? url : url();
+    const status = await fetch(`${target}${path}`, {
       method: op,
       body,
       headers: body ? { 'Content-Type': 'application/json' } : {},
@@ -47,7 +53,7 @@ export async function runLoad(url: string, options: LoadOptions): Promise<LoadRe
       async (response) => (await response.arrayBuffer(), response.status),
       () => 0,
     );
-    samples.push({ op, status, at, ms: performance.now() - started - at });
+    samples.push({ op, target, status, at, ms: performance.now() - started - at });
     return status;
   }
 
@@ -94,4 +100,32 @@ export function summarize(samples: Sample[], since: number): LoadSummary {
       : 0,
     firstCreatedAfterMs: Number.isFinite(firstCreated) ? Math.round(firstCreated - since) : undefined,
   };
+}
+
+/** The stored message, asking again while the service still answers 503 (a client's view of a retry). */
+export async function readBack(url: string, digest: string): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const reply = await getMessage(url, digest);
+    if (reply.status !== 503) return reply.status === 200 ? reply.json.message : undefined;
+    await sleep(100);
+  }
+  throw new Error(`GET ${digest} still answers 503 after the failover`);
+}
+
+/** How many acknowledged messages do not read back byte for byte; a few reads at a time, as a client would. */
+export async function countLost(
+  url: string,
+  acknowledged: Map<string, string>,
+  concurrency = 8,
+): Promise<number> {
+  const entries = [...acknowledged];
+  let lost = 0;
+  const worker = async () => {
+    for (let entry = entries.pop(); entry; entry = entries.pop()) {
+      const [digest, message] = entry;
+      if ((await readBack(url, digest)) !== message) lost += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return lost;
 }

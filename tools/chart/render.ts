@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parseAllDocuments, stringify } from 'yaml';
-import { hasCommand, requireCommand } from './require-command.js';
+import { hasCommand } from '../has-command.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CHART_DIR = join(ROOT, 'charts/shaservice');
-const RENDERER_SOURCE = join(ROOT, 'test/chart/renderer');
+const RENDERER_SOURCE = join(ROOT, 'tools/chart/renderer');
 
 /** One rendered Kubernetes object, with the template it came from. */
 export interface Manifest {
@@ -43,7 +43,7 @@ export interface Rendered {
   one(kind: string, name?: string): Manifest;
 }
 
-/** Which renderer is used: real helm when it is on PATH, otherwise the Go + Sprig stand-in under test/. */
+/** Which renderer is used: real helm when it is on PATH, otherwise the Go + Sprig stand-in beside this file. */
 export function rendererName(): 'helm' | 'go' {
   haveHelm ??= hasCommand('helm', ['version']);
   return haveHelm ? 'helm' : 'go';
@@ -91,8 +91,9 @@ function withValueArgs<T>(options: RenderOptions, use: (args: string[]) => T): T
   try {
     const files = (options.values ?? []).map((file) => join(CHART_DIR, file));
     if (dir) {
-      files.push(join(dir, 'inline-values.yaml'));
-      writeFileSync(files.at(-1)!, stringify(options.inline));
+      const inline = join(dir, 'inline-values.yaml');
+      writeFileSync(inline, stringify(options.inline));
+      files.push(inline);
     }
     return use([
       ...files.flatMap((file) => ['-f', file]),
@@ -137,8 +138,8 @@ export function lintChart(values: string[]): string {
 function parseRendered(output: string): Rendered {
   const manifests: Manifest[] = [];
   for (const document of parseAllDocuments(output)) {
-    if (document.errors.length)
-      throw new Error(`rendered YAML does not parse: ${document.errors[0]!.message}`);
+    const [error] = document.errors;
+    if (error) throw new Error(`rendered YAML does not parse: ${error.message}`);
     const object = document.toJS() as Manifest | null;
     if (!object) continue;
     // `helm template` heads each document with "# Source: <template>"; the parser keeps it as a comment.
@@ -151,9 +152,10 @@ function parseRendered(output: string): Rendered {
     all,
     one(kind, name) {
       const found = all(kind).filter((manifest) => name === undefined || manifest.metadata.name === name);
-      if (found.length !== 1)
+      const [only] = found;
+      if (!only || found.length !== 1)
         throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, got ${found.length}`);
-      return found[0]!;
+      return only;
     },
   };
 }
@@ -187,11 +189,6 @@ function goRenderer(): string {
   });
   builtRenderer = binary;
   return binary;
-}
-
-/** Chart suites call this in `before`: rendering needs helm, or go to build the stand-in renderer. */
-export function requireRenderer(context: Mocha.Context): void {
-  if (rendererName() === 'go') requireCommand(context, 'go', ['version']);
 }
 
 /** The values sets kept as files under the chart's ci/, as chart-testing finds them. */

@@ -8,7 +8,7 @@ image=${NODE_BASE_IMAGE:-localhost/node-base:24}
 here=$(cd "$(dirname "$0")" && pwd)
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$here/containers.conf}
 
-node=$(bash "$here/../../tools/node24.sh")
+node=$(bash "$here/../node24.sh")
 version=$("$node/bin/node" --version)
 label=io.github.shaservice.node-version
 if podman image exists "$image" &&
