@@ -32,11 +32,6 @@ describe('chart played as pods: Redis with Sentinel (ci/sentinel-values.yaml)', 
     return (await agreedPrimary(release(), sentinel()))!;
   };
 
-  const apiReady = () => {
-    const played = release();
-    return Promise.all(played.podsOf('Deployment').map((pod) => played.waitReady(pod)));
-  };
-
   /**
    * Only 200, 201 and 503 while the primary changes, then 201s again, and nothing acknowledged lost. Answers the
    * longest time between two 201s: how long writes were unavailable.
@@ -73,7 +68,7 @@ describe('chart played as pods: Redis with Sentinel (ci/sentinel-values.yaml)', 
       FAILOVER_TIMEOUT_MS,
       500,
     );
-    await apiReady();
+    await release().waitReadyAgain('Deployment');
     const { samples, acknowledged } = await runLoad(apiTarget(release()), {
       durationMs: 3_000,
       concurrency: 2,
@@ -82,7 +77,7 @@ describe('chart played as pods: Redis with Sentinel (ci/sentinel-values.yaml)', 
     // Then the whole group restarts, as a cluster restart or a scale to zero and back does.
     await release().stopStatefulSet();
     await release().startStatefulSet();
-    await apiReady();
+    await release().waitReadyAgain('Deployment');
 
     const lost = await countLost(release().apiUrls()[0]!, acknowledged);
     table.add(rowOf(`full restart (${release().podManagementPolicy})`, samples, acknowledged.size, lost));

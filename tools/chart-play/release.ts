@@ -316,8 +316,19 @@ export class PlayedRelease {
     );
   }
 
-  /** Waits until every container's rendered readiness probe passes, as the kubelet's probing would tell. */
-  async waitReady(pod: PodPlan): Promise<void> {
+  /**
+   * Waits until every running pod of the workload passes its readiness probes again, e.g. the API pods once Redis
+   * is back: until then Kubernetes would keep a pod out of its Services' endpoints.
+   */
+  async waitReadyAgain(kind: Workload): Promise<void> {
+    await Promise.all(
+      this.podsOf(kind)
+        .filter((pod) => this.running.has(pod.name))
+        .map((pod) => this.waitReady(pod)),
+    );
+  }
+
+  private async waitReady(pod: PodPlan): Promise<void> {
     const probes = pod.containers.flatMap((container) =>
       container.readinessProbe ? [{ container, probe: container.readinessProbe }] : [],
     );
