@@ -88,6 +88,31 @@ describe('chart played as pods: Redis with Sentinel (ci/sentinel-values.yaml)', 
     ).to.equal(0);
   });
 
+  it('when every pod is killed and the primary comes back on an empty volume, then it does not start as primary and every acknowledged message reads back', async () => {
+    const victim = await settledPrimary();
+    const { samples, acknowledged } = await runLoad(apiTarget(release()), {
+      durationMs: 3_000,
+      concurrency: 2,
+    });
+    expect(acknowledged.size, 'messages acknowledged before the crash').to.be.above(0);
+
+    // Every node fails at once, and the primary's disk with its node: its claim comes back empty.
+    await Promise.all(
+      release()
+        .podsOf('StatefulSet')
+        .map((pod) => release().killPod(pod.name)),
+    );
+    await release().loseClaims(victim);
+    await release().startStatefulSet();
+    await release().waitReadyAgain('Deployment');
+
+    const lost = await countLost(release().apiUrls()[0]!, acknowledged);
+    table.add(rowOf('all killed, primary back on an empty volume', samples, acknowledged.size, lost));
+    const after = await agreedPrimary(release(), sentinel());
+    expect(lost, `acknowledged messages that do not read back (primary now: ${after})`).to.equal(0);
+    expect(after, 'the primary after the restart').to.not.equal(victim);
+  });
+
   it('when the primary is killed under load, then requests get 503 only while it fails over, then 201s, and no acknowledged message is lost', async () => {
     const victim = await settledPrimary();
 

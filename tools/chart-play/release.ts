@@ -252,6 +252,15 @@ export class PlayedRelease {
     return exitCodes;
   }
 
+  /**
+   * The pod's claims lose their data, as when a node goes with its local disk and the claim is provisioned again
+   * empty. The pod must not be running.
+   */
+  async loseClaims(name: string): Promise<void> {
+    if (this.running.has(name)) throw new Error(`pod ${name} is running: stop it before its claims go`);
+    await removeObjects('volume', this.pod(name).claims);
+  }
+
   /** SIGKILL to every container of the pod, then the pod is gone: a node failing, or a forced delete. */
   async killPod(name: string): Promise<void> {
     const pod = this.pod(name);

@@ -43,6 +43,9 @@ export function errorPages(maxBodyBytes: number, headers: string[]): string {
     error_page ${status} =${sent} /__errors/${status};
     location = /__errors/${status} {
       internal;
+      # No body limit here: nginx 1.22 checks a request's Content-Length again in the location it jumps
+      # to, and with a chunked body it has not started discarding, the 413 repeats and falls back to HTML.
+      client_max_body_size 0;
       default_type application/json;
       ${all.join('\n      ')}
       return ${sent} '${body}\\n';
