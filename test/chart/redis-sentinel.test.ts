@@ -15,10 +15,10 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
 
   describe('redis.architecture sentinel', () => {
     const sentinel = () => renderChart({ values: SENTINEL_VALUES });
-    const data = () => sentinel().one('ConfigMap', 'shaservice-redis').data;
 
     it('when rendered, then a StatefulSet of three Redis pods runs a redis and a sentinel container each, both hardened', () => {
-      const set = sentinel().one('StatefulSet', 'shaservice-redis');
+      const rendered = sentinel();
+      const set = rendered.one('StatefulSet', 'shaservice-redis');
       const pod = set.spec.template.spec;
       const [redis, sentinelContainer] = pod.containers;
 
@@ -40,24 +40,28 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       }
       // The sentinel keeps what it learns (primary, epochs) beside the AOF, on the claim: it outlives the pod.
       expect(sentinelContainer.volumeMounts).to.deep.include({ name: 'data', mountPath: '/data' });
-      expect(data()['sentinel.conf']).to.match(/^dir \/data\/sentinel$/m);
+      expect(rendered.one('ConfigMap', 'shaservice-redis').data['sentinel.conf']).to.match(
+        /^dir \/data\/sentinel$/m,
+      );
       expect(set.spec.volumeClaimTemplates[0].metadata.name).to.equal('data');
     });
 
     it('when rendered, then the pods start together and a primary fails over before it stops', () => {
-      const set = sentinel().one('StatefulSet', 'shaservice-redis');
+      const rendered = sentinel();
+      const set = rendered.one('StatefulSet', 'shaservice-redis');
+      const scripts = rendered.one('ConfigMap', 'shaservice-redis').data;
       const [redis] = set.spec.template.spec.containers;
 
       // In order, pod 0 would wait for a majority of sentinels whose pods wait for pod 0 to be ready.
       expect(set.spec.podManagementPolicy).to.equal('Parallel');
       expect(redis.lifecycle.preStop.exec.command).to.deep.equal(['sh', '/etc/redis/prestop-redis.sh']);
-      expect(data()['prestop-redis.sh'])
+      expect(scripts['prestop-redis.sh'])
         .to.include('client pause 20000 write')
         .and.include('sentinel failover shaservice')
         .and.not.include('unpause');
       // Waiting for the sentinels is not a reason to restart the container.
       expect(redis.livenessProbe.exec.command.join(' ')).to.include('test -e /tmp/waiting-for-sentinels');
-      expect(data()['start-redis.sh']).to.include('touch /tmp/waiting-for-sentinels');
+      expect(scripts['start-redis.sh']).to.include('touch /tmp/waiting-for-sentinels');
     });
 
     it('when standalone, then the pods start in order and have no preStop', () => {
