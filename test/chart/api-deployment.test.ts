@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { productionNodeOptions } from '../../tools/stack/replica.js';
+import { productionNodeOptions } from '../../tools/stack/service-environment.js';
 import { renderChart } from '../../tools/chart/render.js';
 import { requireRenderer } from '../helpers/require-command.js';
 import { schemaProblems } from '../helpers/k8s-schemas.js';
