@@ -1,5 +1,5 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import type { RedisConfig } from '../config-redis.js';
+import type { RedisConfig } from './redis-config.js';
 
 const MAX_RECONNECT_DELAY_MS = 2000;
 

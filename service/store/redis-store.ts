@@ -1,7 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import { type ChainableCommander, Cluster, type Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RedisConfig } from '../config-redis.js';
+import type { RedisConfig } from './redis-config.js';
 import { type Fetched, type MessageStore, type StoreStatus, StoreUnavailableError } from './message-store.js';
 import { createRedisClient, reconnectDelay } from './redis-client.js';
 import { redact, translate, writeRefusal } from './redis-errors.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configSchema } from '../../service/config.js';
+import { configSchema } from '../../service/config-schema.js';
 import { Child, type Exit } from './child.js';
 import { pollUntil } from './poll.js';
 import { statusOf } from './probe.js';
