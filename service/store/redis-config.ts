@@ -27,6 +27,17 @@ export interface RedisConfig {
 
 export type ReadFile = (path: string) => string;
 
+/**
+ * How long a caller waits for a call to Redis, from the call: the command timeout, and in a Cluster the
+ * connect timeout too. A Cluster client follows redirects and retries through a failover by itself, for as
+ * long as the failover lasts (requests waited up to 2.8 s in the failover test), so there a caller may also
+ * wait for a node to be reached. Either way, once the deadline passes the command itself goes on, and a write
+ * may still land (SET NX: a retry is safe).
+ */
+export function callDeadlineMs({ topology, commandTimeoutMs, connectTimeoutMs }: RedisConfig): number {
+  return commandTimeoutMs + (topology.kind === 'cluster' ? connectTimeoutMs : 0);
+}
+
 const TOPOLOGY_SETTINGS = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const;
 
 /**
