@@ -103,7 +103,9 @@ describe('chart values.schema.json, as Helm enforces it before rendering', () =>
   });
 
   it('when a value breaks the schema, then rendering fails naming it, as `helm template` does', () => {
-    expect(() => renderChart({ set: { replicaCount: 'two' } })).to.throw(/\/replicaCount must be integer/);
+    expect(() => renderChart({ set: { replicaCount: 'two' } })).to.throw(
+      /- replicaCount: Invalid type. Expected: integer, given: string/,
+    );
   });
 
   it('when the chart is a subchart, then the `global` values Helm injects are accepted', () => {
