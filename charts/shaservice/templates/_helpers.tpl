@@ -118,18 +118,20 @@ replicas the chart cannot count. An explicit number, 0 included, is kept.
 
 {{/*
 The service's Redis topology as ConfigMap entries: the chart's own Redis (standalone URL, or its sentinels),
-or exactly one of the external URL, Sentinel group and Cluster. Settings that do not fit together fail the
-render here rather than the API pods at start-up.
+or the one external topology that is set. Which settings go together (exactly one external topology, a master
+name with sentinels, no tls with a standalone URL, natMap only with a Cluster, no replica acks from a
+standalone Redis) is said once, in values.schema.json, so Helm refuses a bad combination before rendering.
+The one rule left here compares two values, which JSON Schema cannot do.
 */}}
 {{- define "shaservice.redisEnv" -}}
-{{- $acks := include "shaservice.redisMinReplicaAcks" . | int }}
 {{- if .Values.redis.enabled }}
 {{- $sentinel := .Values.redis.sentinel }}
-{{- $replicas := ternary (sub ($sentinel.nodes | int) 1) 0 (eq .Values.redis.architecture "sentinel") | int }}
-{{- if gt $acks $replicas }}
-{{- fail (printf "config.redisMinReplicaAcks (%d) is more than the chart's Redis has replicas (%d): every POST would get 503; use redis.architecture sentinel with redis.sentinel.nodes above %d" $acks $replicas $acks) }}
-{{- end }}
 {{- if eq .Values.redis.architecture "sentinel" }}
+{{- $acks := include "shaservice.redisMinReplicaAcks" . | int }}
+{{- $replicas := sub ($sentinel.nodes | int) 1 | int }}
+{{- if gt $acks $replicas }}
+{{- fail (printf "config.redisMinReplicaAcks (%d) is more than the chart's Redis has replicas (%d): every POST would get 503; use redis.sentinel.nodes above %d" $acks $replicas $acks) }}
+{{- end }}
 {{- $port := $sentinel.port | int }}
 {{- $addresses := list }}
 {{- range splitList " " (include "shaservice.redisNodeHosts" . | trim) }}
@@ -142,23 +144,11 @@ REDIS_URL: {{ printf "redis://%s:%d" (include "shaservice.redisName" .) (.Values
 {{- end }}
 {{- else }}
 {{- $ext := .Values.externalRedis }}
-{{- $chosen := list }}
-{{- if $ext.url }}{{ $chosen = append $chosen "externalRedis.url" }}{{ end }}
-{{- if $ext.sentinels }}{{ $chosen = append $chosen "externalRedis.sentinels" }}{{ end }}
-{{- if $ext.clusterNodes }}{{ $chosen = append $chosen "externalRedis.clusterNodes" }}{{ end }}
-{{- if gt (len $chosen) 1 }}
-{{- fail (printf "%s are alternatives: set only one Redis topology" (join " and " $chosen)) }}
-{{- else if eq (len $chosen) 0 }}
-{{- fail "externalRedis.url, externalRedis.sentinels or externalRedis.clusterNodes is required when redis.enabled is false" }}
-{{- end }}
 {{- if $ext.url }}
-{{- if $ext.tls }}
-{{- fail "externalRedis.tls is for sentinels and cluster nodes; a standalone externalRedis.url says rediss:// instead" }}
-{{- end }}
 REDIS_URL: {{ $ext.url | quote }}
 {{- else if $ext.sentinels }}
 REDIS_SENTINELS: {{ join "," $ext.sentinels | quote }}
-REDIS_SENTINEL_MASTER: {{ required "externalRedis.sentinelMaster is required with externalRedis.sentinels" $ext.sentinelMaster | quote }}
+REDIS_SENTINEL_MASTER: {{ $ext.sentinelMaster | quote }}
 {{- else }}
 REDIS_CLUSTER_NODES: {{ join "," $ext.clusterNodes | quote }}
 {{- with $ext.natMap }}
@@ -166,9 +156,6 @@ REDIS_CLUSTER_NODES: {{ join "," $ext.clusterNodes | quote }}
 {{- range $from, $to := . }}{{ $pairs = append $pairs (printf "%s=%s" $from $to) }}{{ end }}
 REDIS_CLUSTER_NAT_MAP: {{ join "," $pairs | quote }}
 {{- end }}
-{{- end }}
-{{- if and $ext.natMap (not $ext.clusterNodes) }}
-{{- fail "externalRedis.natMap only applies to externalRedis.clusterNodes" }}
 {{- end }}
 {{- if $ext.tls }}
 REDIS_TLS: "true"
