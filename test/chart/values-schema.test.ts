@@ -115,9 +115,10 @@ describe('chart values.schema.json', () => {
 
   it('when a rule spans several values, then it says in its description what it asks for', () => {
     const rules = (schema as { allOf?: { description?: string }[] }).allOf ?? [];
+    const undescribed = rules.filter((rule) => !rule.description).map((rule) => JSON.stringify(rule));
 
-    expect(rules).not.to.be.empty;
-    for (const rule of rules) expect(rule.description, JSON.stringify(rule)).to.be.a('string').and.not.empty;
+    expect(rules).to.have.length.above(0);
+    expect(undescribed).to.deep.equal([]);
   });
 
   it('when values.yaml is read, then every value has a `# --` comment, on itself or on the object holding it', () => {
