@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configSchema } from '../../service/config.js';
+import { configSchema } from '../../service/config-schema.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
