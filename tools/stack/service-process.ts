@@ -86,11 +86,6 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** host:port of /metrics: Prometheus' `instance` label of this process. */
-  get metricsAddress(): string {
-    return `127.0.0.1:${this.metricsPort}`;
-  }
-
   /** The process id, to read its memory from /proc. */
   get pid(): number {
     const { pid } = this.child;
