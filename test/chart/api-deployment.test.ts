@@ -192,6 +192,18 @@ describe('chart: the API Deployment', () => {
     ).to.deep.equal(['http', 'metrics']);
   });
 
+  it('when the Service metrics port equals its http port, then rendering fails naming both', () => {
+    expect(() => renderChart({ set: { 'service.metricsPort': 80 } })).to.throw(
+      /service.port and service.metricsPort are both 80/,
+    );
+  });
+
+  it('when containerPorts.http equals containerPorts.metrics, then rendering fails (the service would not start)', () => {
+    expect(() => renderChart({ set: { 'containerPorts.metrics': 8080 } })).to.throw(
+      /containerPorts.http and containerPorts.metrics are both 8080/,
+    );
+  });
+
   it('when containerSecurityContext is set, then the API container and the helm test pod run with it over the default', () => {
     // Helm merges a values map into the default one: keys not given keep their hardened default.
     const rendered = renderChart({ inline: { containerSecurityContext: { readOnlyRootFilesystem: false } } });

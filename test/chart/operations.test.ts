@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { renderChart } from '../../tools/chart/render.js';
 import { requireRenderer } from '../helpers/require-command.js';
+import { schemaProblems } from '../helpers/k8s-schemas.js';
 
 describe('chart: autoscaling, disruption budget, monitoring and network policy', () => {
   before(function () {
@@ -27,6 +28,31 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
 
     expect(pdb.spec.maxUnavailable).to.equal(1);
     expect(pdb.spec.selector.matchLabels['app.kubernetes.io/component']).to.equal('api');
+  });
+
+  it('when autoscaling has minReplicas above maxReplicas, then rendering fails naming both', () => {
+    const set = { 'autoscaling.enabled': true, 'autoscaling.minReplicas': 5, 'autoscaling.maxReplicas': 2 };
+
+    expect(() => renderChart({ set })).to.throw(
+      /autoscaling.minReplicas \(5\) is above autoscaling.maxReplicas \(2\)/,
+    );
+  });
+
+  it('when the CPU target is above 100% of the request, then it is accepted as an HPA takes it', () => {
+    const set = { 'autoscaling.enabled': true, 'autoscaling.targetCPUUtilizationPercentage': 150 };
+    const hpa = renderChart({ set }).one('HorizontalPodAutoscaler');
+
+    expect(hpa.spec.metrics[0].resource.target.averageUtilization).to.equal(150);
+    expect(schemaProblems(hpa)).to.deep.equal([]);
+  });
+
+  it('when maxUnavailable is a percentage, then the PDB gets it as a string', () => {
+    const pdb = renderChart({ inline: { podDisruptionBudget: { maxUnavailable: '50%' } } }).one(
+      'PodDisruptionBudget',
+    );
+
+    expect(pdb.spec.maxUnavailable).to.equal('50%');
+    expect(schemaProblems(pdb)).to.deep.equal([]);
   });
 
   it('when only one replica runs, then there is no PDB (it would block every drain)', () => {

