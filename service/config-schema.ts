@@ -1,5 +1,9 @@
 const HOST_PORT = '(\\[[0-9A-Fa-f:.]+\\]|[^\\s,:=\\[\\]]+):[0-9]{1,5}';
 const HOST_PORT_LIST = `^${HOST_PORT}(,${HOST_PORT})*$`;
+/** The longest delay Node's timers take: a longer one fires after 1 ms instead. */
+const MAX_MS = 2 ** 31 - 1;
+/** The largest integer a number holds exactly; the bound of the settings that count bytes or items. */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 
 /**
  * Every setting the service reads, as a JSON schema over the environment. The schema is the one source for
@@ -77,12 +81,14 @@ export const configSchema = {
     REDIS_MIN_REPLICA_ACKS: {
       type: 'integer',
       minimum: 0,
+      maximum: MAX_COUNT,
       default: 0,
       description: 'A POST answers 201 only once this many replicas confirm the write (`WAIT`); else 503.',
     },
     REDIS_REPLICA_ACK_TIMEOUT_MS: {
       type: 'integer',
       minimum: 1,
+      maximum: MAX_MS,
       default: 200,
       description: 'How long a POST waits for those replica confirmations; below the command timeout.',
     },
@@ -94,18 +100,21 @@ export const configSchema = {
     REDIS_COMMAND_TIMEOUT_MS: {
       type: 'integer',
       minimum: 1,
+      maximum: MAX_MS,
       default: 500,
       description: 'A Redis command that takes longer fails and the request gets 503.',
     },
     REDIS_CONNECT_TIMEOUT_MS: {
       type: 'integer',
       minimum: 1,
+      maximum: MAX_MS,
       default: 2000,
       description: 'Time allowed to open a connection to Redis before trying again.',
     },
     CACHE_MAX_BYTES: {
       type: 'integer',
       minimum: 0,
+      maximum: MAX_COUNT,
       default: 64 * 1024 * 1024,
       description:
         'Size of the in-process LRU cache of messages read; 0 turns it off. Must fit in the heap NODE_OPTIONS gives.',
@@ -113,12 +122,14 @@ export const configSchema = {
     MAX_BODY_BYTES: {
       type: 'integer',
       minimum: 2,
+      maximum: MAX_COUNT,
       default: 1024 * 1024,
       description: 'Largest request body accepted; larger ones get 413.',
     },
     LOOKUP_MAX_BYTES: {
       type: 'integer',
       minimum: 2,
+      maximum: MAX_COUNT,
       description:
         'Most bytes of messages (as JSON text) in one `POST /digests/lookup` answer; more get 422. ' +
         'Unset: 4 MiB, or MAX_BODY_BYTES when that is larger; never below MAX_BODY_BYTES.',
@@ -126,6 +137,7 @@ export const configSchema = {
     BATCH_MAX_ITEMS: {
       type: 'integer',
       minimum: 1,
+      maximum: MAX_COUNT,
       default: 1000,
       description: 'Most messages in `POST /messages/batch`, or digests in `POST /digests/lookup`.',
     },
@@ -138,12 +150,14 @@ export const configSchema = {
     REQUEST_TIMEOUT_MS: {
       type: 'integer',
       minimum: 1000,
+      maximum: MAX_MS,
       default: 30000,
       description: 'Time a client has to send a whole request; slower ones are cut off.',
     },
     KEEP_ALIVE_TIMEOUT_MS: {
       type: 'integer',
       minimum: 1000,
+      maximum: MAX_MS,
       default: 65000,
       description:
         'Idle keep-alive time; above the 60 s nginx keeps upstream sockets, so nginx closes first.',
@@ -151,12 +165,14 @@ export const configSchema = {
     SHUTDOWN_DELAY_MS: {
       type: 'integer',
       minimum: 0,
+      maximum: MAX_MS,
       default: 2000,
       description: 'After SIGTERM: time spent unready but still serving, so load balancers stop sending.',
     },
     SHUTDOWN_TIMEOUT_MS: {
       type: 'integer',
       minimum: 0,
+      maximum: MAX_MS,
       default: 10000,
       description: 'After the delay: time in-flight requests get to finish before connections are cut.',
     },

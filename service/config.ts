@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { getHeapStatistics } from 'node:v8';
 import { Ajv, type ErrorObject } from 'ajv';
 import { type Accepted, configSchema, type SettingName, type Settings } from './config-schema.js';
-import { type ReadFile, type RedisConfig, redisConfig, withoutPassword } from './store/redis-config.js';
+import { quoted } from './config-quote.js';
+import { type ReadFile, type RedisConfig, redisConfig } from './store/redis-config.js';
 
 export interface Config {
   port: number;
@@ -49,9 +50,11 @@ export class ConfigError extends Error {
   }
 }
 
-const validate = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true }).compile<Settings>(
-  configSchema,
-);
+// No coerceTypes: Ajv's would read "  ", "Infinity", "0x1F" and "1e3" as numbers. `typed` converts instead.
+const validate = new Ajv({ allErrors: true, useDefaults: true }).compile<Settings>(configSchema);
+
+/** Plain decimal digits: the only form of number a setting takes. */
+const INTEGER = /^-?[0-9]+$/;
 
 /**
  * Reads and checks every setting; throws a ConfigError that lists all problems at once, so that fixing one
@@ -66,8 +69,9 @@ export function loadConfig(
   const settings: Record<string, string | number | boolean> = {};
   for (const name of Object.keys(configSchema.properties)) {
     const value = env[name];
-    // An empty variable is how shells and manifests say "unset".
-    if (value !== undefined && value !== '') settings[name] = value;
+    // An empty variable is how shells and manifests say "unset"; one of only blanks (a template's stray space
+    // or newline) means the same, and is not a 0.
+    if (value !== undefined && value.trim() !== '') settings[name] = typed(name as SettingName, value);
   }
   const errors = validate(settings) ? [] : (validate.errors ?? []);
   // A rule across settings skips those whose value the schema refused: that problem is listed already.
@@ -80,13 +84,19 @@ export function loadConfig(
     ...(accepted('PORT', 'METRICS_PORT') ? portProblems(s) : []),
     ...(accepted('CACHE_MAX_BYTES') ? cacheProblems(s, heapLimitBytes) : []),
     ...(accepted('MAX_BODY_BYTES', 'LOOKUP_MAX_BYTES') ? lookupBudgetProblems(s) : []),
-    ...(accepted('CACHE_MAX_BYTES', 'MAX_BODY_BYTES', 'LOOKUP_MAX_BYTES')
-      ? lookupHeapProblems(s, heapLimitBytes)
-      : []),
+    ...lookupHeapProblems(s, accepted, heapLimitBytes),
     ...redisProblems,
   ];
   if (problems.length > 0) throw new ConfigError(problems);
   return toConfig(s, redis);
+}
+
+/** The value as its schema type, when it has that form; otherwise the text, for the schema to refuse. */
+function typed(name: SettingName, value: string): string | number | boolean {
+  const { type } = configSchema.properties[name];
+  if (type === 'integer' && INTEGER.test(value)) return Number(value);
+  if (type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  return value;
 }
 
 function portProblems(s: Settings): string[] {
@@ -95,12 +105,15 @@ function portProblems(s: Settings): string[] {
     : [];
 }
 
-/** LOOKUP_MAX_BYTES: unset, the default or MAX_BODY_BYTES, whichever is larger. */
-function lookupMaxBytes(s: Settings): number {
+/** The lookup budget and the setting it comes from: LOOKUP_MAX_BYTES, or unset, its default or MAX_BODY_BYTES. */
+function lookupBudget(s: Settings): { bytes: number; setting: SettingName } {
+  if (s.LOOKUP_MAX_BYTES !== undefined) {
+    return { bytes: Number(s.LOOKUP_MAX_BYTES), setting: 'LOOKUP_MAX_BYTES' };
+  }
   const maxBody = Number(s.MAX_BODY_BYTES);
-  return s.LOOKUP_MAX_BYTES === undefined
-    ? Math.max(DEFAULT_LOOKUP_MAX_BYTES, maxBody)
-    : Number(s.LOOKUP_MAX_BYTES);
+  return maxBody > DEFAULT_LOOKUP_MAX_BYTES
+    ? { bytes: maxBody, setting: 'MAX_BODY_BYTES' }
+    : { bytes: DEFAULT_LOOKUP_MAX_BYTES, setting: 'LOOKUP_MAX_BYTES' };
 }
 
 const mib = (bytes: number) => Math.ceil(bytes / 2 ** 20);
@@ -118,7 +131,7 @@ function cacheProblems(s: Settings, heapLimitBytes: number): string[] {
 
 /** Any message a client could store must be answerable by a lookup of its digest alone. */
 function lookupBudgetProblems(s: Settings): string[] {
-  const lookupBytes = lookupMaxBytes(s);
+  const lookupBytes = lookupBudget(s).bytes;
   const maxBody = Number(s.MAX_BODY_BYTES);
   if (lookupBytes >= maxBody) return [];
   return [
@@ -128,28 +141,35 @@ function lookupBudgetProblems(s: Settings): string[] {
 }
 
 /**
- * A lookup at its budget must fit in the heap beside the cache, or one request could run it out. Judged only
- * once the cache fits and the budget is large enough: otherwise the problems above already say what to change.
+ * A lookup at its budget must fit in the heap beside the cache, or one request could run it out. Judged once
+ * the budget's own setting is accepted, whatever the others: when the cache is refused or cannot fit, that is
+ * listed already, and the budget is judged without it, since no cache would make room for it.
  */
-function lookupHeapProblems(s: Settings, heapLimitBytes: number): string[] {
-  const lookupBytes = lookupMaxBytes(s);
-  const cacheBytes = Number(s.CACHE_MAX_BYTES);
+function lookupHeapProblems(s: Settings, accepted: Accepted, heapLimitBytes: number): string[] {
+  if (!accepted(s.LOOKUP_MAX_BYTES === undefined ? 'MAX_BODY_BYTES' : 'LOOKUP_MAX_BYTES')) return [];
+  const { bytes: lookupBytes, setting } = lookupBudget(s);
+  const withCache = accepted('CACHE_MAX_BYTES') && cacheProblems(s, heapLimitBytes).length === 0;
+  const cacheBytes = withCache ? Number(s.CACHE_MAX_BYTES) : 0;
   const needed = cacheBytes + HEAP_HEADROOM_BYTES + LOOKUP_HEAP_FACTOR * lookupBytes;
-  const judged = cacheProblems(s, heapLimitBytes).length === 0 && lookupBudgetProblems(s).length === 0;
-  if (!judged || needed <= heapLimitBytes) return [];
+  if (needed <= heapLimitBytes) return [];
+  const given =
+    setting === 'LOOKUP_MAX_BYTES'
+      ? `LOOKUP_MAX_BYTES=${lookupBytes}`
+      : `MAX_BODY_BYTES=${lookupBytes} (the lookup budget while LOOKUP_MAX_BYTES is unset)`;
   return [
-    `LOOKUP_MAX_BYTES=${lookupBytes} needs up to ${mib(LOOKUP_HEAP_FACTOR * lookupBytes)} MiB of heap for a ` +
-      `lookup, beside the cache and ${mib(HEAP_HEADROOM_BYTES)} MiB: a heap of ${mib(needed)} MiB, but Node's ` +
-      `is limited to ${mib(heapLimitBytes)} MiB: raise --max-old-space-size in NODE_OPTIONS (the chart's ` +
-      `nodeOptions) or lower LOOKUP_MAX_BYTES (or CACHE_MAX_BYTES)`,
+    `${given} needs up to ${mib(LOOKUP_HEAP_FACTOR * lookupBytes)} MiB of heap for a lookup, ` +
+      `${withCache ? 'beside the cache and' : 'even without a cache, beside'} ${mib(HEAP_HEADROOM_BYTES)} MiB: ` +
+      `a heap of ${mib(needed)} MiB, but Node's is limited to ${mib(heapLimitBytes)} MiB: raise ` +
+      `--max-old-space-size in NODE_OPTIONS (the chart's nodeOptions) or lower ${setting}` +
+      (withCache ? ' (or CACHE_MAX_BYTES)' : ''),
   ];
 }
 
 function describe(error: ErrorObject, env: Env): string {
   const name = error.instancePath.slice(1);
-  const value = JSON.stringify(env[name]);
+  const value = quoted(env[name] ?? '');
   if (error.keyword === 'pattern' && name === 'REDIS_URL') {
-    return `REDIS_URL must start with redis:// or rediss:// (got ${JSON.stringify(withoutPassword(env[name] ?? ''))})`;
+    return `REDIS_URL must start with redis:// or rediss:// (got ${value})`;
   }
   if (error.keyword === 'enum') {
     return `${name} must be one of ${error.params.allowedValues.join(', ')} (got ${value})`;
@@ -167,7 +187,7 @@ function toConfig(s: Settings, redis: RedisConfig | undefined): Config {
     redis,
     cacheMaxBytes: int('CACHE_MAX_BYTES'),
     maxBodyBytes: int('MAX_BODY_BYTES'),
-    lookupMaxBytes: lookupMaxBytes(s),
+    lookupMaxBytes: lookupBudget(s).bytes,
     batchMaxItems: int('BATCH_MAX_ITEMS'),
     logLevel: str('LOG_LEVEL') ?? 'info',
     requestTimeoutMs: int('REQUEST_TIMEOUT_MS'),

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
+import { quoted } from './config-quote.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { createMetricsApp } from './http/metrics-app.js';
 import { createApiServer } from './http/server.js';
@@ -16,14 +17,7 @@ import { createRedisStore } from './store/redis-store.js';
 // The only module that reads the environment, listens, and handles signals.
 async function main(): Promise<void> {
   growHeapAsWithoutCap();
-  let config: Config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`shaservice: ${error.message}\n`);
-    process.exit(2);
-  }
+  const config = loadConfig(process.env);
 
   const logger = createLogger(config.logLevel);
   const store = openStore(config, logger);
@@ -33,8 +27,8 @@ async function main(): Promise<void> {
 
   const api = createApiServer(app, config, logger, metrics);
   const metricsServer = createServer(createMetricsApp(metrics.registry).callback());
-  await listen(api, config.port, config.host);
-  await listen(metricsServer, config.metricsPort, config.host);
+  await listen(api, config.host, 'PORT', config.port);
+  await listen(metricsServer, config.host, 'METRICS_PORT', config.metricsPort);
   logger.info({ port: address(api), metricsPort: address(metricsServer) }, 'listening');
 
   let stopping = false;
@@ -65,11 +59,27 @@ function openStore(config: Config, logger: Logger): MessageStore {
   return createMemoryStore();
 }
 
-function listen(server: Server, port: number, host: string | undefined): Promise<void> {
+/**
+ * Listens on the port a setting names. What stops it (a host that does not resolve or is not ours, a port in
+ * use or not allowed) is a configuration problem, reported by the setting's name like the others.
+ */
+function listen(
+  server: Server,
+  host: string | undefined,
+  portSetting: 'PORT' | 'METRICS_PORT',
+  port: number,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (error: NodeJS.ErrnoException) => {
+      const hostFailed = error.syscall === 'getaddrinfo' || error.code === 'EADDRNOTAVAIL';
+      const [name, value] = hostFailed ? ['HOST', host] : [portSetting, port];
+      reject(
+        new ConfigError([`${name} cannot be listened on: ${error.code} (got ${quoted(String(value))})`]),
+      );
+    };
+    server.once('error', fail);
     server.listen(port, host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
@@ -81,6 +91,10 @@ function address(server: Server): number | undefined {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`shaservice: ${error.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`shaservice: failed to start: ${(error as Error).stack ?? String(error)}\n`);
   process.exit(1);
 });

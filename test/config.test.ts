@@ -289,6 +289,171 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('values quoted in problems', () => {
+    for (const [name, value, shown] of [
+      ['REDIS_URL', 'redis://:pa/ss@host:6379', 'redis://***@host:6379'],
+      ['REDIS_URL', 'redis:/:hunter2@host:6379', '***@host:6379'],
+      ['REDIS_URL', 'redis//:hunter2@host', '***@host'],
+      ['REDIS_URL', 'user:hunter2@host:6379', '***@host:6379'],
+      ['REDIS_CLUSTER_NODES', 'redis://:hunter2@n1:7000', 'redis://***@n1:7000'],
+      ['REDIS_SENTINELS', 'default:hunter2@s1:26379', '***@s1:26379'],
+      ['PORT', 'admin:hunter2@8080', '***@8080'],
+    ] as const) {
+      it(`when ${name}=${value} is refused, then what stands before its last @ is masked`, () => {
+        const problems = problemsOf({ [name]: value, REDIS_SENTINEL_MASTER: 'm' }).join('\n');
+
+        expect(problems).to.include(`(got "${shown}")`);
+        expect(problems).not.to.match(/hunter2|pa\/ss/);
+      });
+    }
+
+    it('when a secret file named by a URL cannot be read, then the path is masked wherever it is shown', () => {
+      const readFile = (path: string) => {
+        throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+      };
+
+      const load = () =>
+        loadConfig({ REDIS_URL: 'redis://r', REDIS_PASSWORD_FILE: 'redis://:hunter2@r' }, readFile);
+
+      expect(load)
+        .to.throw(ConfigError)
+        .with.property('problems')
+        .that.deep.equals([
+          "REDIS_PASSWORD_FILE redis://***@r cannot be read: ENOENT: no such file or directory, open 'redis://***@r'",
+        ]);
+    });
+  });
+
+  describe('numbers', () => {
+    it('when a number is only blanks, then it counts as unset, like an empty one, not as 0', () => {
+      const config = loadConfig({
+        PORT: '   ',
+        METRICS_PORT: '\n',
+        CACHE_MAX_BYTES: ' \t',
+        SHUTDOWN_DELAY_MS: ' ',
+        SHUTDOWN_TIMEOUT_MS: '\r\n',
+      });
+
+      expect(config).to.include({
+        port: 8080,
+        metricsPort: 9464,
+        cacheMaxBytes: 64 * 2 ** 20,
+        shutdownDelayMs: 2000,
+        shutdownTimeoutMs: 10000,
+      });
+    });
+
+    for (const value of ['Infinity', '-Infinity', '0x4650', '1.8e4', '+8080', ' 8080']) {
+      it(`when PORT is ${JSON.stringify(value)}, then only decimal digits make a number, and it is refused`, () => {
+        expect(problemsOf({ PORT: value })).to.deep.equal([
+          `PORT must be integer (got ${JSON.stringify(value)})`,
+        ]);
+      });
+    }
+
+    it("when a millisecond setting is above 2147483647, then it is refused: Node's timers would fire after 1 ms", () => {
+      const env = {
+        REDIS_URL: 'redis://r',
+        SHUTDOWN_DELAY_MS: '3000000000',
+        REDIS_COMMAND_TIMEOUT_MS: '3000000000',
+        REQUEST_TIMEOUT_MS: 'Infinity',
+      };
+
+      expect(problemsOf(env)).to.deep.equal([
+        'REDIS_COMMAND_TIMEOUT_MS must be <= 2147483647 (got "3000000000")',
+        'REQUEST_TIMEOUT_MS must be integer (got "Infinity")',
+        'SHUTDOWN_DELAY_MS must be <= 2147483647 (got "3000000000")',
+      ]);
+      expect(loadConfig({ SHUTDOWN_DELAY_MS: '2147483647' }).shutdownDelayMs).to.equal(2147483647);
+    });
+
+    it('when the schema is read, then every integer setting has a maximum, 2147483647 for milliseconds', () => {
+      for (const [name, schema] of Object.entries(configSchema.properties)) {
+        if (schema.type !== 'integer') continue;
+        expect(schema, name).to.have.property('maximum').that.is.at.most(Number.MAX_SAFE_INTEGER);
+        if (name.endsWith('_MS')) expect(schema.maximum, name).to.equal(2 ** 31 - 1);
+      }
+    });
+
+    it('when MAX_BODY_BYTES is beyond exact integers, then that value is the problem, not the lookup budget', () => {
+      expect(problemsOf({ MAX_BODY_BYTES: '99999999999999999999' })).to.deep.equal([
+        'MAX_BODY_BYTES must be <= 9007199254740991 (got "99999999999999999999")',
+      ]);
+    });
+  });
+
+  describe('problems judged without a refused value', () => {
+    const heap = 280 * 2 ** 20;
+
+    for (const [what, env, first] of [
+      [
+        'the cache cannot fit',
+        { CACHE_MAX_BYTES: String(400 * 2 ** 20), LOOKUP_MAX_BYTES: String(100 * 2 ** 20) },
+        /^CACHE_MAX_BYTES=419430400 needs a heap/,
+      ],
+      [
+        'the cache is not a number',
+        { CACHE_MAX_BYTES: 'abc', LOOKUP_MAX_BYTES: String(100 * 2 ** 20) },
+        /^CACHE_MAX_BYTES must be integer/,
+      ],
+    ] as const) {
+      it(`when ${what} and the lookup budget could not fit even without a cache, then both are listed`, () => {
+        const problems = problemsOf(env, heap);
+
+        expect(problems).to.have.length(2);
+        expect(problems[0]).to.match(first);
+        expect(problems[1]).to.equal(
+          'LOOKUP_MAX_BYTES=104857600 needs up to 400 MiB of heap for a lookup, even without a cache, beside ' +
+            "96 MiB: a heap of 496 MiB, but Node's is limited to 280 MiB: raise --max-old-space-size in " +
+            "NODE_OPTIONS (the chart's nodeOptions) or lower LOOKUP_MAX_BYTES",
+        );
+      });
+    }
+
+    it('when MAX_BODY_BYTES is not a number and the lookup budget cannot fit, then both are listed', () => {
+      const problems = problemsOf({ MAX_BODY_BYTES: 'abc', LOOKUP_MAX_BYTES: String(100 * 2 ** 20) }, heap);
+
+      expect(problems).to.have.length(2);
+      expect(problems[0]).to.equal('MAX_BODY_BYTES must be integer (got "abc")');
+      expect(problems[1]).to.match(/^LOOKUP_MAX_BYTES=104857600 needs up to 400 MiB .* beside the cache and/);
+    });
+
+    it('when LOOKUP_MAX_BYTES is unset and MAX_BODY_BYTES makes the budget too large, then MAX_BODY_BYTES is named', () => {
+      expect(problemsOf({ MAX_BODY_BYTES: String(100 * 2 ** 20) }, heap)).to.deep.equal([
+        'MAX_BODY_BYTES=104857600 (the lookup budget while LOOKUP_MAX_BYTES is unset) needs up to 400 MiB of ' +
+          "heap for a lookup, beside the cache and 96 MiB: a heap of 560 MiB, but Node's is limited to 280 MiB: " +
+          "raise --max-old-space-size in NODE_OPTIONS (the chart's nodeOptions) or lower MAX_BODY_BYTES (or " +
+          'CACHE_MAX_BYTES)',
+      ]);
+    });
+  });
+
+  describe('REDIS_URL', () => {
+    for (const url of ['redis://', 'redis:///0']) {
+      it(`when it is ${url}, then it is refused: ioredis would connect to localhost`, () => {
+        expect(problemsOf({ REDIS_URL: url })).to.deep.equal([`REDIS_URL names no host (got "${url}")`]);
+      });
+    }
+
+    for (const path of ['/abc', '/1.5', '/-1', '/0/1', '/ 1']) {
+      it(`when its path is ${path}, then it is refused: ioredis would SELECT what is not a database number`, () => {
+        expect(problemsOf({ REDIS_URL: `redis://r:6379${path}` })).to.deep.equal([
+          "REDIS_URL's path must be a database number, /0 up to the server's `databases` less one " +
+            `(got "redis://r:6379${path}")`,
+        ]);
+      });
+    }
+
+    it('when its path is empty, / or a database number, then it is accepted', () => {
+      for (const url of ['redis://r', 'redis://r:6379/', 'redis://r:6379/15', 'rediss://[::1]:6380/0']) {
+        expect(loadConfig({ REDIS_URL: url }).redis?.topology, url).to.deep.equal({
+          kind: 'standalone',
+          url,
+        });
+      }
+    });
+  });
+
   it('when the error is printed, then it is one readable block listing the problems', () => {
     const error = new ConfigError(['A is wrong', 'B is wrong']);
     expect(error.message).to.equal('Invalid configuration:\n  - A is wrong\n  - B is wrong');

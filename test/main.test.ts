@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Agent, type ClientRequest, type IncomingHttpHeaders, request } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getMessage, postJson, postMessage, send, type Reply } from '../tools/client/http.js';
 import { useRedisServer } from './helpers/redis-fixtures.js';
@@ -62,6 +62,43 @@ describe('main (the service process)', function () {
       expect(service.stderr).to.match(new RegExp(`^\\s*- ${name} `, 'm'));
     }
     expect(service.logs.map((line) => line.msg)).not.to.include('listening');
+  });
+
+  describe('when it cannot listen', () => {
+    let taken: Server;
+    before(async () => {
+      taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    });
+    after(() => new Promise((resolve) => taken.close(resolve)));
+
+    async function failedStart(env: Record<string, string>) {
+      const service = await ServiceProcess.spawn(testService(env));
+      services.push(service);
+      return { exit: await service.waitForExit(8_000), stderr: service.stderr };
+    }
+
+    for (const setting of ['PORT', 'METRICS_PORT']) {
+      it(`when ${setting} is in use, then it exits 2 naming ${setting}, without a stack trace`, async () => {
+        const port = String((taken.address() as AddressInfo).port);
+
+        const { exit, stderr } = await failedStart({ [setting]: port });
+
+        expect(exit.code).to.equal(2);
+        expect(stderr).to.include(`  - ${setting} cannot be listened on: EADDRINUSE (got "${port}")`);
+        expect(stderr).not.to.match(/^\s+at /m);
+      });
+    }
+
+    it('when HOST does not resolve, then it exits 2 naming HOST, without a stack trace', async () => {
+      const { exit, stderr } = await failedStart({ HOST: 'no.such.host.invalid' });
+
+      expect(exit.code).to.equal(2);
+      expect(stderr).to.match(
+        /^ {2}- HOST cannot be listened on: [A-Z_]+ \(got "no\.such\.host\.invalid"\)$/m,
+      );
+      expect(stderr).not.to.match(/^\s+at /m);
+    });
   });
 
   it('when SIGTERM arrives with requests in flight, then it turns unready, stops accepting, answers them all 201 and exits 0', async () => {

@@ -1,3 +1,4 @@
+import { quoted, shown } from '../config-quote.js';
 import type { Accepted, SettingName, Settings } from '../config-schema.js';
 
 export interface HostPort {
@@ -65,11 +66,8 @@ export function redisConfig(
     problems.push('Set REDIS_PASSWORD or REDIS_PASSWORD_FILE, not both');
   }
   const url = str('REDIS_URL');
-  if (url !== undefined && accepted('REDIS_URL') && !parsesAsRedisUrl(url)) {
-    problems.push(
-      `REDIS_URL is not a valid URL (got ${JSON.stringify(withoutPassword(url))}); percent-encode its password`,
-    );
-  }
+  const urlProblem = url !== undefined && accepted('REDIS_URL') ? redisUrlProblem(url) : undefined;
+  if (urlProblem !== undefined) problems.push(urlProblem);
   if (s.REDIS_TLS === true && str('REDIS_URL')?.startsWith('redis://')) {
     problems.push('REDIS_TLS is set but REDIS_URL is redis://; use a rediss:// URL for TLS');
   }
@@ -173,24 +171,33 @@ function readSecret(name: string, path: string | undefined, readFile: ReadFile, 
   try {
     return readFile(path);
   } catch (error) {
-    problems.push(`${name} ${path} cannot be read: ${(error as Error).message}`);
+    // The error repeats the path: shown as the rest of the message shows it.
+    const reason = (error as Error).message.replaceAll(path, shown(path));
+    problems.push(`${name} ${shown(path)} cannot be read: ${reason}`);
     return undefined;
   }
 }
 
-/** A URL as it may be shown: whatever stands before its `@` (a user and password) replaced. */
-export function withoutPassword(url: string): string {
-  return url.replace(/^([^:/]*:\/\/)[^/]*@/, '$1***@');
-}
-
-/** Whether ioredis can read the URL: the WHATWG parser takes it, and its user and password decode. */
-function parsesAsRedisUrl(url: string): boolean {
+/**
+ * What keeps ioredis from reading the URL as meant, if anything: the WHATWG parser must take it and its user
+ * and password decode; without a host ioredis would quietly connect to localhost; and the path names the
+ * database, which ioredis SELECTs as given ("/abc" selects NaN). Only Redis knows how many databases it has.
+ */
+function redisUrlProblem(url: string): string | undefined {
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
+    parsed = new URL(url);
     decodeURIComponent(parsed.username);
     decodeURIComponent(parsed.password);
-    return true;
   } catch {
-    return false;
+    return `REDIS_URL is not a valid URL (got ${quoted(url)}); percent-encode its password`;
   }
+  if (parsed.hostname === '') return `REDIS_URL names no host (got ${quoted(url)})`;
+  if (!/^(\/[0-9]*)?$/.test(parsed.pathname)) {
+    return (
+      `REDIS_URL's path must be a database number, /0 up to the server's \`databases\` less one ` +
+      `(got ${quoted(url)})`
+    );
+  }
+  return undefined;
 }
