@@ -7,6 +7,7 @@ import { docsRoutes } from './http/docs.js';
 import { respondWithErrors } from './http/errors.js';
 import { createHandlers } from './http/handlers.js';
 import { observeRequests } from './http/observe.js';
+import { batchImmediateAnswers } from './http/response-batching.js';
 import type { RequestState } from './http/request-state.js';
 import { createRouter } from './http/router.js';
 import { loadSpec } from './http/spec.js';
@@ -45,6 +46,7 @@ export async function createApp({
   const router = createRouter([...apiRoutes(spec.operations, handlers, config), ...docsRoutes(spec.yaml)]);
 
   const app = new Koa<RequestState>();
+  app.use(batchImmediateAnswers());
   app.use(observeRequests(logger, metrics));
   app.use(async (ctx, next) => {
     await next();
