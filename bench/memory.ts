@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { measure, type Measurement } from './load.js';
-import { rssBytes, type Target } from './processes.js';
+import type { Target } from './servers.js';
 import { batchPostsAndLookups } from './scenarios.js';
 
 export interface MemoryResult {
@@ -50,5 +51,16 @@ export async function measureMemory(
     };
   } finally {
     clearInterval(sampler);
+  }
+}
+
+/** Resident set size of a process in bytes, from /proc (Linux); 0 once the process is gone. */
+function rssBytes(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
   }
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { RedisServer } from '../tools/stack/redis-server.js';
 import { prepareFixtures } from './fixtures.js';
 import { measure } from './load.js';
-import { startService } from './processes.js';
+import { startService } from './servers.js';
 import { SCENARIOS } from './scenarios.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -6,7 +6,7 @@ import { RedisServer } from '../tools/stack/redis-server.js';
 import { prepareFixtures } from './fixtures.js';
 import { measure, type Measurement } from './load.js';
 import { measureMemory, type MemoryResult } from './memory.js';
-import { startBaseline, startService, type Target } from './processes.js';
+import { startBaseline, startService, type Target } from './servers.js';
 import { type BenchResults, cpu, markdown, summarise, type ScenarioResult } from './report.js';
 import { batchPosts, SCENARIOS, type ServiceKind } from './scenarios.js';
 import { chart } from './svg.js';

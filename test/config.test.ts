@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { ConfigError, configSchema, loadConfig } from '../service/config.js';
+import { configSchema } from '../service/config-schema.js';
+import { ConfigError, loadConfig } from '../service/config.js';
 
-function problemsOf(env: Record<string, string>): string[] {
+function problemsOf(env: Record<string, string>, heapLimitBytes?: number): string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, undefined, heapLimitBytes);
   } catch (error) {
     if (error instanceof ConfigError) return error.problems;
     throw error;
@@ -87,6 +88,37 @@ describe('loadConfig', () => {
       ).to.equal(true);
     }
     expect(problems.join('\n')).to.include('"abc"').and.include('must start with redis:// or rediss://');
+  });
+
+  it('when a setting is malformed and two others conflict, then one error names both problems', () => {
+    const load = () => loadConfig({ PORT: 'x', REDIS_URL: 'redis://r:6379', REDIS_SENTINELS: 's:26379' });
+
+    expect(load)
+      .to.throw(ConfigError)
+      .with.property('message')
+      .that.includes('PORT must be integer (got "x")')
+      .and.includes('Set only one Redis topology: REDIS_URL and REDIS_SENTINELS are both set');
+  });
+
+  it('when the cache is too large and the lookup budget too small, then both problems are listed', () => {
+    const env = { CACHE_MAX_BYTES: String(400 * 2 ** 20), MAX_BODY_BYTES: '4096', LOOKUP_MAX_BYTES: '4095' };
+
+    const problems = problemsOf(env, 280 * 2 ** 20);
+
+    expect(problems).to.have.length(2);
+    expect(problems[0]).to.match(/^CACHE_MAX_BYTES=419430400 needs a heap/);
+    expect(problems[1]).to.match(/^LOOKUP_MAX_BYTES=4095 is below MAX_BODY_BYTES=4096/);
+  });
+
+  it('when a refused value takes part in a rule across settings, then only the value is reported', () => {
+    const env = { REDIS_URL: 'redis://r', REDIS_MIN_REPLICA_ACKS: '1', REDIS_COMMAND_TIMEOUT_MS: '0' };
+
+    expect(problemsOf(env)).to.deep.equal(['REDIS_COMMAND_TIMEOUT_MS must be >= 1 (got "0")']);
+  });
+
+  it("when the request timeout is set, then the headers timeout is the same, at most Node's default 60 s", () => {
+    expect(loadConfig({}).headersTimeoutMs).to.equal(30_000);
+    expect(loadConfig({ REQUEST_TIMEOUT_MS: '90000' }).headersTimeoutMs).to.equal(60_000);
   });
 
   it('when PORT and METRICS_PORT are the same, then that is a problem', () => {

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { postJson, send } from '../tools/client/http.js';
 import { memoryOf, resetPeakRss } from './helpers/proc-memory.js';
-import { ServiceProcess } from './helpers/service-process.js';
+import { ServiceProcess } from '../tools/stack/service-process.js';
+import { testService } from './helpers/test-service.js';
 
 // The largest body the service takes by default (MAX_BODY_BYTES, 1 MiB): what one hostile request can cost at most.
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -19,10 +20,10 @@ describe('hostile bodies (the service process, with the production heap cap)', (
   before(async function () {
     this.timeout(40_000); // start-up compiles the TypeScript (see main.test.ts)
     // serviceEnvironment gives the process the image's NODE_OPTIONS: the heap cap a pod runs with.
-    service = await ServiceProcess.start();
+    service = await ServiceProcess.start(testService());
   });
 
-  after(() => service.kill());
+  after(() => service.stop('SIGKILL'));
 
   for (const [path, field] of [
     ['/messages/batch', 'messages'],

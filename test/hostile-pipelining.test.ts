@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { postMessage, send } from '../tools/client/http.js';
 import { memoryOf, resetPeakRss } from './helpers/proc-memory.js';
 import { parseResponses } from './helpers/raw-http.js';
-import { ServiceProcess } from './helpers/service-process.js';
+import { ServiceProcess } from '../tools/stack/service-process.js';
+import { testService } from './helpers/test-service.js';
 import { expectedDigest } from '../tools/client/sha256.js';
 import { pollUntil } from '../tools/stack/poll.js';
 
@@ -19,11 +20,11 @@ describe('hostile pipelining (the service process, with the production heap cap)
 
   before(async function () {
     this.timeout(40_000); // start-up compiles the TypeScript (see main.test.ts)
-    service = await ServiceProcess.start();
+    service = await ServiceProcess.start(testService());
   });
 
   afterEach(() => socket?.destroy());
-  after(() => service.kill());
+  after(() => service.stop('SIGKILL'));
 
   it('when 300 GETs of a 1 MiB message are pipelined on one connection that does not read, then the process holds a bounded few answers, and once read every answer is right and in order', async () => {
     const large = 'L'.repeat(LARGE_MESSAGE_CHARS);

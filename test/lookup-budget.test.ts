@@ -3,10 +3,10 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { type Reply, postJson, postMessage, send } from '../tools/client/http.js';
 import { memoryOf, resetPeakRss } from './helpers/proc-memory.js';
-import { requireRedisServer } from './helpers/require-command.js';
-import { ServiceProcess } from './helpers/service-process.js';
+import { ServiceProcess } from '../tools/stack/service-process.js';
+import { testService } from './helpers/test-service.js';
 import { expectedDigest } from '../tools/client/sha256.js';
-import { RedisServer } from '../tools/stack/redis-server.js';
+import { useRedisServer } from './helpers/redis-fixtures.js';
 
 // The default a pod runs with; the answer budget (LOOKUP_MAX_BYTES) is 4 MiB: four such messages.
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -60,9 +60,9 @@ describe('lookups of large messages (the service process, with the production he
     let service: ServiceProcess;
     before(async function () {
       this.timeout(40_000); // start-up compiles the TypeScript (see main.test.ts)
-      service = await ServiceProcess.start();
+      service = await ServiceProcess.start(testService());
     });
-    after(() => service.kill());
+    after(() => service.stop('SIGKILL'));
 
     it('when a 1 MiB message is looked up 200 times in one request, then a short 422 answers and the process serves on', async () => {
       const message = largest('repeated ');
@@ -87,20 +87,19 @@ describe('lookups of large messages (the service process, with the production he
 
   describe('on Redis', () => {
     const prefix = 'lookup-budget:';
-    let redis: RedisServer;
+    const redis = useRedisServer({ args: ['--appendonly', 'no'] });
     let service: ServiceProcess;
     let messages: string[] = [];
     let digests: string[] = [];
-    before(async function () {
-      requireRedisServer(this);
+    before(async () => {
+      const server = redis.server();
       messages = Array.from({ length: 150 }, (_, i) => largest(`distinct ${i} `));
       // node:crypto rather than the tests' own SHA-256, which takes seconds for 150 MiB; these digests are only
       // keys here (the round trip of digests is tested elsewhere).
       digests = messages.map((m) => createHash('sha256').update(m).digest('hex'));
-      redis = await RedisServer.start(['--appendonly', 'no']);
-      service = await ServiceProcess.start({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix });
+      service = await ServiceProcess.start(testService({ REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix }));
       // Written straight into Redis: 150 POSTs of 1 MiB would only slow the test down.
-      const client = new Redis(redis.port, '127.0.0.1');
+      const client = new Redis(server.port, '127.0.0.1');
       try {
         const pipeline = client.pipeline();
         messages.forEach((message, i) => pipeline.set(prefix + digests[i], message));
@@ -110,8 +109,7 @@ describe('lookups of large messages (the service process, with the production he
       }
     });
     after(async () => {
-      await service?.kill();
-      await redis?.destroy();
+      await service?.stop('SIGKILL');
     });
 
     it('when 150 distinct 1 MiB messages are looked up in one request, then a short 422 answers and the process serves on', async () => {

@@ -3,10 +3,10 @@ import { Agent, type ClientRequest, type IncomingHttpHeaders, request } from 'no
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getMessage, postJson, postMessage, send, type Reply } from '../tools/client/http.js';
-import { RedisServer } from '../tools/stack/redis-server.js';
-import { requireRedisServer } from './helpers/require-command.js';
+import { useRedisServer } from './helpers/redis-fixtures.js';
 import { pollUntil } from '../tools/stack/poll.js';
-import { ServiceProcess } from './helpers/service-process.js';
+import { ServiceProcess } from '../tools/stack/service-process.js';
+import { testService } from './helpers/test-service.js';
 import { expectedDigest } from '../tools/client/sha256.js';
 
 describe('main (the service process)', function () {
@@ -17,14 +17,14 @@ describe('main (the service process)', function () {
   const sockets: { destroy(): void }[] = [];
 
   async function start(env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const service = await ServiceProcess.start(env);
+    const service = await ServiceProcess.start(testService(env));
     services.push(service);
     return service;
   }
 
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.destroy();
-    await Promise.all(services.splice(0).map((service) => service.kill()));
+    await Promise.all(services.splice(0).map((service) => service.stop('SIGKILL')));
   });
 
   it('when REDIS_URL is not set, then it warns that nothing persists and serves POST then GET', async () => {
@@ -45,12 +45,14 @@ describe('main (the service process)', function () {
   });
 
   it('when several settings are invalid, then it exits 2 at once and names every problem on stderr', async () => {
-    const service = await ServiceProcess.spawn({
-      PORT: 'abc',
-      LOG_LEVEL: 'loud',
-      REDIS_URL: 'http://x',
-      CACHE_MAX_BYTES: '-1',
-    });
+    const service = await ServiceProcess.spawn(
+      testService({
+        PORT: 'abc',
+        LOG_LEVEL: 'loud',
+        REDIS_URL: 'http://x',
+        CACHE_MAX_BYTES: '-1',
+      }),
+    );
     services.push(service);
 
     const exit = await service.waitForExit(8_000);
@@ -247,19 +249,10 @@ describe('main (the service process)', function () {
   });
 
   describe('with REDIS_URL set', () => {
-    let redis: RedisServer | undefined;
-
-    before(async function () {
-      requireRedisServer(this);
-      redis = await RedisServer.start();
-    });
-
-    after(async () => {
-      await redis?.destroy();
-    });
+    const redis = useRedisServer();
 
     it('when a message is posted, then it is in that Redis under the key prefix, and SIGTERM exits 0', async () => {
-      const server = redis!;
+      const server = redis.server();
       const service = await start({ REDIS_URL: server.url, REDIS_KEY_PREFIX: 'main-test:' });
       const message = 'kept in redis';
       const digest = expectedDigest(message);
@@ -281,9 +274,9 @@ describe('main (the service process)', function () {
     });
 
     it('when Redis is not up yet at start, then writes get 503 with Retry-After and readiness waits for it', async () => {
-      const server = redis!;
+      const server = redis.server();
       await server.stop();
-      const service = await ServiceProcess.spawn({ REDIS_URL: server.url });
+      const service = await ServiceProcess.spawn(testService({ REDIS_URL: server.url }));
       services.push(service);
       await pollUntil(
         'the service to be live',

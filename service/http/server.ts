@@ -7,7 +7,7 @@ import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import { limitPipelining } from './pipelining.js';
 
-type Timeouts = Pick<Config, 'keepAliveTimeoutMs' | 'requestTimeoutMs'>;
+type Timeouts = Pick<Config, 'keepAliveTimeoutMs' | 'requestTimeoutMs' | 'headersTimeoutMs'>;
 
 // How often Node looks for requests past their deadline (its default, 30 s, lets a slow client hold a socket
 // for up to twice REQUEST_TIMEOUT_MS); the check walks the open connections, cheap at this pace.
@@ -29,7 +29,7 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
     {
       keepAliveTimeout: timeouts.keepAliveTimeoutMs,
       requestTimeout: timeouts.requestTimeoutMs,
-      headersTimeout: Math.min(timeouts.requestTimeoutMs, 60_000),
+      headersTimeout: timeouts.headersTimeoutMs,
       connectionsCheckingInterval: TIMEOUT_CHECK_MS,
       // Node would answer a missing Host with an empty 400 of its own; the check below answers it as JSON.
       requireHostHeader: false,

@@ -1,12 +1,6 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import type { RedisConfig } from '../config-redis.js';
-
-const MAX_RECONNECT_DELAY_MS = 2000;
-
-/** Exponential backoff from 100 ms, capped, so a long outage costs one attempt every two seconds. */
-export function reconnectDelay(attempt: number): number {
-  return Math.min(50 * 2 ** attempt, MAX_RECONNECT_DELAY_MS);
-}
+import type { RedisConfig } from './redis-config.js';
+import { reconnectDelay } from './redis-reconnect.js';
 
 /**
  * One ioredis client for the configured topology, set up to fail fast: no offline queue (a command while

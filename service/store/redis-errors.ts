@@ -16,7 +16,7 @@ const TRANSIENT_REPLIES = new Set([
   // acts; that is the store being unavailable, not a bug, so it must be 503 rather than 500.
   'OOM',
   'MISCONF',
-  // Cluster redirects, when ioredis could not follow them itself (see inPipelines in redis-store.ts).
+  // Cluster redirects, when ioredis could not follow them itself (see redis-pipelines.ts).
   'MOVED',
   'ASK',
 ]);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { productionNodeOptions } from '../../tools/stack/replica.js';
+import { productionNodeOptions } from '../../tools/stack/service-environment.js';
 import { renderChart } from '../../tools/chart/render.js';
 import { requireRenderer } from '../helpers/require-command.js';
 import { schemaProblems } from '../helpers/k8s-schemas.js';
@@ -165,5 +165,75 @@ describe('chart: the API Deployment', () => {
     ]);
     expect(service.spec.selector).to.deep.equal(rendered.one('Deployment').spec.selector.matchLabels);
     expect(service.spec.selector['app.kubernetes.io/component']).to.equal('api');
+  });
+
+  it('when containerPorts are changed, then the service is told them and the container, scrape annotation and Service follow', () => {
+    const rendered = renderChart({
+      inline: { containerPorts: { http: 3000, metrics: 9100 }, networkPolicy: { enabled: true } },
+    });
+    const pod = rendered.one('Deployment').spec.template;
+    const service = rendered.one('Service', 'shaservice');
+
+    expect(rendered.one('ConfigMap', 'shaservice').data).to.include({ PORT: '3000', METRICS_PORT: '9100' });
+    expect(pod.spec.containers[0].ports).to.deep.equal([
+      { name: 'http', containerPort: 3000, protocol: 'TCP' },
+      { name: 'metrics', containerPort: 9100, protocol: 'TCP' },
+    ]);
+    expect(pod.metadata.annotations['prometheus.io/port']).to.equal('9100');
+    // Everything else reaches the ports by name, so nothing else changes.
+    expect(service.spec.ports.map((p: { targetPort: string }) => p.targetPort)).to.deep.equal([
+      'http',
+      'metrics',
+    ]);
+    expect(pod.spec.containers[0].readinessProbe.httpGet.port).to.equal('http');
+    const apiPolicy = rendered.one('NetworkPolicy', 'shaservice').spec;
+    expect(
+      apiPolicy.ingress.flatMap((rule: { ports: { port: string }[] }) => rule.ports.map((p) => p.port)),
+    ).to.deep.equal(['http', 'metrics']);
+  });
+
+  it('when containerSecurityContext is set, then the API container and the helm test pod run with it over the default', () => {
+    // Helm merges a values map into the default one: keys not given keep their hardened default.
+    const rendered = renderChart({ inline: { containerSecurityContext: { readOnlyRootFilesystem: false } } });
+    const merged = { readOnlyRootFilesystem: false, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
+
+    expect(apiContainer(rendered).securityContext).to.deep.include(merged);
+    expect(rendered.one('Pod').spec.containers[0].securityContext).to.deep.include(merged);
+    expect(rendered.one('StatefulSet').spec.template.spec.containers[0].securityContext).to.include({
+      readOnlyRootFilesystem: true,
+    });
+  });
+
+  it('when rendered, then every object of the API, Redis and helm test carries the chart labels and its component', () => {
+    const rendered = renderChart({
+      values: ['ci/sentinel-values.yaml', 'ci/monitoring-values.yaml', 'ci/networkpolicy-values.yaml'],
+      set: { 'ingress.enabled': true },
+    });
+    const components = rendered.manifests
+      .filter((manifest) => manifest.metadata.labels?.['app.kubernetes.io/component'])
+      .map((manifest) => `${manifest.kind} ${manifest.metadata.labels!['app.kubernetes.io/component']}`);
+
+    for (const manifest of rendered.manifests)
+      expect(manifest.metadata.labels, manifest.kind).to.include({
+        'app.kubernetes.io/name': 'shaservice',
+        'app.kubernetes.io/instance': 'shaservice',
+        'app.kubernetes.io/managed-by': 'Helm',
+      });
+    expect(components).to.include.members([
+      'Deployment api',
+      'Service api',
+      'Ingress api',
+      'ServiceMonitor api',
+      'PrometheusRule api',
+      'NetworkPolicy api',
+      'PodDisruptionBudget api',
+      'StatefulSet redis',
+      'Service redis',
+      'ConfigMap redis',
+      'Secret redis',
+      'NetworkPolicy redis',
+      'PodDisruptionBudget redis',
+      'Pod test',
+    ]);
   });
 });

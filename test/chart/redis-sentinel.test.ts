@@ -4,6 +4,7 @@ import { renderChart, renderNotes } from '../../tools/chart/render.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
 import { requireRedisServer, requireRenderer } from '../helpers/require-command.js';
+import { refusedBySchema } from './refused-by-schema.js';
 
 const SENTINEL_VALUES = ['ci/sentinel-values.yaml'];
 const POD_0 = 'shaservice-redis-0.shaservice-redis.default.svc';
@@ -192,8 +193,11 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
     });
 
     it('when more replica acks are asked for than the chart Redis has replicas, then rendering fails saying so', () => {
+      // A standalone Redis has no replica at all: the schema says so; the count of a Sentinel group's is the template's.
       expect(() => renderChart({ set: { 'config.redisMinReplicaAcks': 1 } })).to.throw(
-        /config.redisMinReplicaAcks \(1\) is more than the chart's Redis has replicas \(0\)/,
+        refusedBySchema(
+          "config.redisMinReplicaAcks above 0 waits for replicas, and the chart's standalone Redis has none",
+        ),
       );
       expect(() =>
         renderChart({ values: SENTINEL_VALUES, set: { 'config.redisMinReplicaAcks': 3 } }),
@@ -246,7 +250,7 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       );
     });
 
-    it('when two topologies are set, then rendering fails naming both', () => {
+    it('when two topologies are set, then the schema refuses them as alternatives', () => {
       const render = () =>
         renderChart({
           values: ['ci/external-cluster-values.yaml'],
@@ -254,24 +258,32 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
         });
 
       expect(render).to.throw(
-        /externalRedis.url and externalRedis.clusterNodes are alternatives: set only one Redis topology/,
+        refusedBySchema(
+          'with redis.enabled false, set exactly one of externalRedis.url, externalRedis.sentinels and externalRedis.clusterNodes: they are alternative Redis topologies',
+        ),
       );
     });
 
-    it('when sentinels are named without the master name, then rendering fails asking for it', () => {
+    it('when sentinels are named without the master name, then the schema refuses them asking for it', () => {
       const set = { 'redis.enabled': false, 'externalRedis.sentinels': '{s:26379}' };
 
-      expect(() => renderChart({ set })).to.throw(/externalRedis.sentinelMaster is required/);
+      expect(() => renderChart({ set })).to.throw(
+        refusedBySchema('externalRedis.sentinelMaster is required with externalRedis.sentinels'),
+      );
     });
 
-    it('when tls is set with a standalone URL, then rendering fails pointing to rediss://', () => {
+    it('when tls is set with a standalone URL, then the schema refuses it pointing to rediss://', () => {
       const set = {
         'redis.enabled': false,
         'externalRedis.url': 'redis://r:6379',
         'externalRedis.tls': true,
       };
 
-      expect(() => renderChart({ set })).to.throw(/says rediss:\/\/ instead/);
+      expect(() => renderChart({ set })).to.throw(
+        refusedBySchema(
+          'externalRedis.tls is for sentinels and cluster nodes; a standalone externalRedis.url says rediss:// instead',
+        ),
+      );
     });
   });
 

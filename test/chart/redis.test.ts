@@ -46,6 +46,19 @@ describe('chart: Redis', () => {
     );
   });
 
+  it('when redis.containerSecurityContext is set, then the Redis and sentinel containers run with it over the default', () => {
+    const rendered = renderChart({
+      values: ['ci/sentinel-values.yaml'],
+      inline: { redis: { containerSecurityContext: { runAsUser: 1001 } } },
+    });
+    const containers: { securityContext: object }[] =
+      rendered.one('StatefulSet').spec.template.spec.containers;
+
+    expect(containers).to.have.length(2);
+    for (const container of containers)
+      expect(container.securityContext).to.deep.include({ runAsUser: 1001, readOnlyRootFilesystem: true });
+  });
+
   it('when an existing Secret is named, then the chart makes none and both Redis and the API read it', () => {
     const set = { 'redis.auth.existingSecret': 'mine', 'redis.auth.existingSecretPasswordKey': 'pw' };
     const rendered = renderChart({ set });

@@ -8,6 +8,7 @@ import {
 } from '../../tools/chart/render.js';
 import { requireRenderer } from '../helpers/require-command.js';
 import { schemaProblems } from '../helpers/k8s-schemas.js';
+import { refusedBySchema } from './refused-by-schema.js';
 
 describe('chart rendering (helm template, or the Go + Sprig renderer without helm)', () => {
   before(function () {
@@ -96,15 +97,19 @@ describe('chart rendering (helm template, or the Go + Sprig renderer without hel
     expect(render).to.throw(/terminationGracePeriodSeconds \(12 s\) must exceed/);
   });
 
-  it('when both the Ingress and the HTTPRoute are enabled, then rendering fails and says to pick one', () => {
+  it('when both the Ingress and the HTTPRoute are enabled, then the schema refuses them and says to pick one', () => {
     const render = () => renderChart({ set: { 'ingress.enabled': true, 'httpRoute.enabled': true } });
 
-    expect(render).to.throw(/alternatives: enable one of them/);
+    expect(render).to.throw(
+      refusedBySchema('ingress.enabled and httpRoute.enabled are alternatives: enable one of them'),
+    );
   });
 
-  it('when the external Redis has no topology, then rendering fails naming the three settings', () => {
+  it('when the external Redis has no topology, then the schema refuses it naming the three settings', () => {
     expect(() => renderChart({ set: { 'redis.enabled': false } })).to.throw(
-      /externalRedis.url, externalRedis.sentinels or externalRedis.clusterNodes is required/,
+      refusedBySchema(
+        'with redis.enabled false, set exactly one of externalRedis.url, externalRedis.sentinels and externalRedis.clusterNodes',
+      ),
     );
   });
 

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { CHART_DIR, ciValuesFiles, renderChart } from '../../tools/chart/render.js';
 import { requireRenderer } from '../helpers/require-command.js';
 import { schemaProblems } from '../helpers/k8s-schemas.js';
+import { refusedBySchema } from './refused-by-schema.js';
 
 type Values = Record<string, unknown>;
 
@@ -69,12 +70,56 @@ describe('chart values.schema.json', () => {
       { config: { maxBodyBytes: '1m' } },
       /\/config\/maxBodyBytes must be integer/,
     ],
+    // The rules across values, in JSON Schema's own terms (ajv here, Helm's validator in the renders below).
+    [
+      'the external Redis has no topology',
+      { redis: { enabled: false } },
+      /\/externalRedis must match exactly one schema in oneOf/,
+    ],
+    [
+      'the external Redis has two topologies',
+      { redis: { enabled: false }, externalRedis: { url: 'redis://r:6379', clusterNodes: ['c:6379'] } },
+      /\/externalRedis must match exactly one schema in oneOf/,
+    ],
+    [
+      'external sentinels have no master name',
+      { redis: { enabled: false }, externalRedis: { sentinels: ['s:26379'] } },
+      /\/externalRedis\/sentinelMaster must NOT have fewer than 1 characters/,
+    ],
+    [
+      'a standalone external URL has tls',
+      { redis: { enabled: false }, externalRedis: { url: 'redis://r:6379', tls: true } },
+      /\/externalRedis\/tls must be equal to constant/,
+    ],
+    [
+      'a NAT map comes without cluster nodes',
+      { redis: { enabled: false }, externalRedis: { url: 'redis://r:6379', natMap: { 'a:1': 'b:2' } } },
+      /\/externalRedis must have required property 'clusterNodes'|\/externalRedis\/clusterNodes must NOT have fewer than 1 items/,
+    ],
+    [
+      "the chart's standalone Redis is asked for replica acks",
+      { config: { redisMinReplicaAcks: 1 } },
+      /\/config\/redisMinReplicaAcks must be equal to one of the allowed values/,
+    ],
+    [
+      'the Ingress and the HTTPRoute are both enabled',
+      { ingress: { enabled: true }, httpRoute: { enabled: true } },
+      /\/ must NOT be valid/,
+    ],
   ];
   for (const [what, overrides, message] of bad) {
     it(`when ${what}, then the schema rejects it and names the value`, () => {
       expect(problems(merged(overrides)).join('\n')).to.match(message);
     });
   }
+
+  it('when a rule spans several values, then it says in its description what it asks for', () => {
+    const rules = (schema as { allOf?: { description?: string }[] }).allOf ?? [];
+    const undescribed = rules.filter((rule) => !rule.description).map((rule) => JSON.stringify(rule));
+
+    expect(rules).to.have.length.above(0);
+    expect(undescribed).to.deep.equal([]);
+  });
 
   it('when values.yaml is read, then every value has a `# --` comment, on itself or on the object holding it', () => {
     const lines = readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8').split('\n');
@@ -103,7 +148,27 @@ describe('chart values.schema.json, as Helm enforces it before rendering', () =>
   });
 
   it('when a value breaks the schema, then rendering fails naming it, as `helm template` does', () => {
-    expect(() => renderChart({ set: { replicaCount: 'two' } })).to.throw(/\/replicaCount must be integer/);
+    expect(() => renderChart({ set: { replicaCount: 'two' } })).to.throw(
+      /- replicaCount: Invalid type. Expected: integer, given: string/,
+    );
+  });
+
+  it('when a key is misspelt, then rendering is refused naming it, not rendered without what it meant', () => {
+    expect(() => renderChart({ set: { 'ingress.enabeld': true } })).to.throw(
+      /- ingress: Additional property enabeld is not allowed/,
+    );
+  });
+
+  it('when a NAT map is given without cluster nodes, then rendering is refused saying where it applies', () => {
+    const set = {
+      'redis.enabled': false,
+      'externalRedis.url': 'redis://r:6379',
+      'externalRedis.natMap.a:1': 'b:2',
+    };
+
+    expect(() => renderChart({ set })).to.throw(
+      refusedBySchema('externalRedis.natMap only applies to externalRedis.clusterNodes'),
+    );
   });
 
   it('when the chart is a subchart, then the `global` values Helm injects are accepted', () => {

@@ -4,7 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import getPort from 'get-port';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { acceptsConnections } from '../../tools/stack/probe.js';
-import { ROOT } from '../../tools/stack/replica.js';
+import { ROOT } from '../../tools/stack/service-environment.js';
 import { send } from '../../tools/client/http.js';
 import { buildService, requireStackCommands } from './stack-fixture.js';
 

@@ -5,27 +5,23 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { statusOf } from '../../tools/stack/probe.js';
-import { RedisServer } from '../../tools/stack/redis-server.js';
 import { Replica } from '../../tools/stack/replica.js';
-import { requireRedisServer } from '../helpers/require-command.js';
+import { useRedisServer } from '../helpers/redis-fixtures.js';
 import { buildService } from './stack-fixture.js';
 
 describe('e2e: a stack replica that dies (npm run stack restarts it, as Kubernetes restarts a pod)', () => {
-  let redis: RedisServer | undefined;
+  const redis = useRedisServer();
   let replica: Replica | undefined;
   let dir: string;
 
   before(async function () {
-    requireRedisServer(this);
     this.timeout(60_000);
     buildService();
-    redis = await RedisServer.start();
     dir = mkdtempSync(join(tmpdir(), 'shaservice-replica-'));
   });
 
   after(async () => {
     await replica?.stop('SIGKILL');
-    await redis?.destroy();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -33,7 +29,7 @@ describe('e2e: a stack replica that dies (npm run stack restarts it, as Kubernet
     this.timeout(40_000);
     const port = await getPort({ host: '127.0.0.1' });
     const metricsPort = await getPort({ host: '127.0.0.1', exclude: [port] });
-    const env = { REDIS_URL: redis!.url, SHUTDOWN_DELAY_MS: '0' };
+    const env = { REDIS_URL: redis.server().url, SHUTDOWN_DELAY_MS: '0' };
     replica = new Replica({ index: 0, port, metricsPort, env, logFile: join(dir, 'replica.log') });
     await replica.start();
     const lines: string[] = [];

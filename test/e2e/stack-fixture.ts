@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../tools/stack/replica.js';
+import { ROOT } from '../../tools/stack/service-environment.js';
 import { type Stack, startStack } from '../../tools/stack/stack.js';
 import { requireCommand } from '../helpers/require-command.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
-import { ROOT } from '../../tools/stack/replica.js';
+import { ROOT } from '../../tools/stack/service-environment.js';
 import type { Stack } from '../../tools/stack/stack.js';
 import { requireCommand } from '../helpers/require-command.js';
 import { expectedDigest } from '../../tools/client/sha256.js';

@@ -6,7 +6,6 @@ import { type TestApp, startApp } from './app.js';
 import { type Reply, send } from '../../tools/client/http.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
-import { requireRedisServer } from './require-command.js';
 
 const READY_WITHIN_MS = 10_000;
 
@@ -54,23 +53,4 @@ export async function pollUntilReady(app: TestApp): Promise<void> {
 
 export function readiness(app: TestApp): Promise<Reply> {
   return send(app.url, 'GET', '/readyz', { timeoutMs: 5000 });
-}
-
-/**
- * Mocha hooks for a suite on a fresh standalone redis-server and an app on it with the cache off, so that
- * every read comes back from Redis itself. Answers getters, valid inside the suite's tests.
- */
-export function useStandaloneRedisApp(): { app: () => TestApp; server: () => RedisServer } {
-  let server: RedisServer | undefined;
-  let app: TestApp | undefined;
-  before(async function () {
-    requireRedisServer(this);
-    server = await RedisServer.start();
-    app = await startRedisApp(server, { CACHE_MAX_BYTES: '0' });
-  });
-  after(async () => {
-    await app?.close();
-    await server?.destroy();
-  });
-  return { app: () => app!, server: () => server! };
 }

@@ -4,9 +4,9 @@ import type { HostileRequest } from '../helpers/hostile-requests.js';
 import { MAX_PEAK_GROWTH_MIB, itKeepsTheRulesUnderHostileInput } from '../helpers/hostile-properties.js';
 import { send } from '../../tools/client/http.js';
 import { memoryOf, resetPeakRss } from '../helpers/proc-memory.js';
-import { requireRedisServer } from '../helpers/require-command.js';
-import { ServiceProcess } from '../helpers/service-process.js';
-import { RedisServer } from '../../tools/stack/redis-server.js';
+import { ServiceProcess } from '../../tools/stack/service-process.js';
+import { testService } from '../helpers/test-service.js';
+import { useRedisServer } from '../helpers/redis-fixtures.js';
 import { expectMessagesIntact, sampleMessages, storeMessages } from '../helpers/stored-samples.js';
 
 // The service's default body limit, set explicitly because the batch bodies below are built to fit it.
@@ -20,18 +20,16 @@ const CHECK: CheckOptions = { timeoutMs: 5_000, silenceMs: 300, lingerMs: 100 };
  */
 describe('hostile input straight to the service (fuzz)', function () {
   this.timeout(60_000);
-  let redis: RedisServer | undefined;
+  // Redis rather than the embedded store: what was stored outlives a crash, so "stored messages read back"
+  // tests what hostile traffic does to the data, not only whether the process survived.
+  const redis = useRedisServer();
   let service: ServiceProcess;
   let sizeBeforeMiB: number;
   /** Every exit seen during the fuzzing, with the request that was running. */
   const exits: string[] = [];
   const stored = sampleMessages();
 
-  before(async function () {
-    requireRedisServer(this);
-    // Redis rather than the embedded store: what was stored outlives a crash, so "stored messages read back"
-    // tests what hostile traffic does to the data, not only whether the process survived.
-    redis = await RedisServer.start();
+  before(async () => {
     service = await startService();
     await storeMessages(service.url, stored);
     sizeBeforeMiB = memoryOf(service.pid).rssMiB;
@@ -39,20 +37,21 @@ describe('hostile input straight to the service (fuzz)', function () {
   });
 
   after(async () => {
-    await service?.kill();
-    await redis?.destroy();
+    await service?.stop('SIGKILL');
   });
 
   async function startService(): Promise<ServiceProcess> {
     // start() waits for /readyz: live is not ready while the Redis connection opens (issue 12 item 7).
-    return ServiceProcess.start({
-      REDIS_URL: redis!.url,
-      MAX_BODY_BYTES: String(MAX_BODY_BYTES),
-      // Some requests can only be answered by the request timeout: an `Upgrade` request whose chunked body
-      // does not parse leaves Node's parser waiting (no 'clientError' comes) until the 408. The shortest
-      // timeout keeps that answer within a check's wait.
-      REQUEST_TIMEOUT_MS: '1000',
-    });
+    return ServiceProcess.start(
+      testService({
+        REDIS_URL: redis.server().url,
+        MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+        // Some requests can only be answered by the request timeout: an `Upgrade` request whose chunked body
+        // does not parse leaves Node's parser waiting (no 'clientError' comes) until the 408. The shortest
+        // timeout keeps that answer within a check's wait.
+        REQUEST_TIMEOUT_MS: '1000',
+      }),
+    );
   }
 
   /** Restarts a service that died, so one crash does not fail every later run (and shrinking still works). */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { type TestApp, startApp } from '../helpers/app.js';
 import { getMessage, postJson, postMessage } from '../../tools/client/http.js';
-import { useStandaloneRedisApp } from '../helpers/redis-app.js';
+import { useRedisServer } from '../helpers/redis-fixtures.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
 
 const wellFormed = fc.oneof(
@@ -65,7 +65,7 @@ describe('round trip (property), embedded store', () => {
 
 describe('round trip (property), Redis with the cache off', () => {
   // Without the cache every GET reads the bytes back from Redis.
-  const { app } = useStandaloneRedisApp();
+  const { app } = useRedisServer({ app: { CACHE_MAX_BYTES: '0' } });
 
   roundTripProperties(app, 200);
 });

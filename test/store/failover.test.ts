@@ -6,9 +6,9 @@ import type { TestApp } from '../helpers/app.js';
 import { getMessage } from '../../tools/client/http.js';
 import { countLost, type LoadResult, type LoadSummary, runLoad, summarize } from '../../tools/client/load.js';
 import { pollUntilReady, startRedisApp } from '../helpers/redis-app.js';
+import { useRedisCluster, useSentinelGroup } from '../helpers/redis-fixtures.js';
 import type { RedisServer } from '../../tools/stack/redis-server.js';
-import { requireRedisServer } from '../helpers/require-command.js';
-import { RedisCluster, SentinelGroup, ask } from '../helpers/redis-topologies.js';
+import { ask } from '../helpers/redis-topologies.js';
 
 const run = promisify(execFile);
 
@@ -97,17 +97,12 @@ describe('failover under load', function () {
   });
 
   describe('Sentinel: SIGKILL the primary', () => {
-    let group: SentinelGroup | undefined;
-    beforeEach(async function () {
-      requireRedisServer(this);
-      group = await SentinelGroup.start();
-    });
-    afterEach(() => group?.destroy());
+    const { group } = useSentinelGroup({ each: true });
 
     const topology = (): Topology => ({
-      env: group!.env,
+      env: group().env,
       async killPrimary() {
-        const primary = await group!.currentPrimary();
+        const primary = await group().currentPrimary();
         await primary.stop('SIGKILL');
         return primary;
       },
@@ -131,22 +126,17 @@ describe('failover under load', function () {
   });
 
   describe('Cluster: SIGKILL the primary holding the most keys', () => {
-    let cluster: RedisCluster | undefined;
-    beforeEach(async function () {
-      requireRedisServer(this);
-      cluster = await RedisCluster.start();
-    });
-    afterEach(() => cluster?.destroy());
+    const { cluster } = useRedisCluster({ each: true });
 
     const topology = (): Topology => ({
-      env: cluster!.env,
+      env: cluster().env,
       async killPrimary() {
-        const primaries = (await cluster!.topology()).filter((node) => node.role === 'master');
+        const primaries = (await cluster().topology()).filter((node) => node.role === 'master');
         const sizes = await Promise.all(
           primaries.map(async (node) => Number(await ask(node.port, 'DBSIZE'))),
         );
         const busiest = primaries[sizes.indexOf(Math.max(...sizes))]!;
-        const server = cluster!.server(busiest.port);
+        const server = cluster().server(busiest.port);
         await server.stop('SIGKILL');
         return server;
       },
@@ -168,11 +158,11 @@ describe('failover under load', function () {
     });
 
     it('when slots are resharded during load, then no request answers 500 or hangs, and every message is readable', async () => {
-      const app = await startRedisApp(cluster!.env, { CACHE_MAX_BYTES: '0' });
+      const app = await startRedisApp(cluster().env, { CACHE_MAX_BYTES: '0' });
       apps.push(app);
       const loading = runLoad(app.url, { durationMs: 8_000, concurrency: 8 });
       await sleep(1_000);
-      const primaries = (await cluster!.topology()).filter((node) => node.role === 'master');
+      const primaries = (await cluster().topology()).filter((node) => node.role === 'master');
       const [from, to] = primaries;
       await run('redis-cli', [
         '--cluster',

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
 import { postJson } from '../../tools/client/http.js';
-import { startRedisApp, uniquePrefix, useStandaloneRedisApp } from '../helpers/redis-app.js';
-import { requireRedisServer } from '../helpers/require-command.js';
-import { RedisCluster, ask } from '../helpers/redis-topologies.js';
+import { startRedisApp, uniquePrefix } from '../helpers/redis-app.js';
+import { useRedisCluster, useRedisServer } from '../helpers/redis-fixtures.js';
+import { ask } from '../helpers/redis-topologies.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
 
 const COUNT = 200;
@@ -39,7 +39,7 @@ describe('batches on Redis', function () {
   this.timeout(60_000);
 
   describe('standalone', () => {
-    const standalone = useStandaloneRedisApp();
+    const standalone = useRedisServer({ app: { CACHE_MAX_BYTES: '0' } });
 
     it(`when ${COUNT} messages are posted and looked up in batches, then all round-trip exactly`, async () => {
       await expectRoundTrip(standalone.app());
@@ -85,30 +85,20 @@ describe('batches on Redis', function () {
   });
 
   describe('Cluster', () => {
-    let cluster: RedisCluster;
-    let app: TestApp;
-    before(async function () {
-      requireRedisServer(this);
-      cluster = await RedisCluster.start();
-      app = await startRedisApp(cluster.env, { CACHE_MAX_BYTES: '0' });
-    });
-    after(async () => {
-      await app?.close();
-      await cluster?.destroy();
-    });
+    const { cluster, app } = useRedisCluster({ app: { CACHE_MAX_BYTES: '0' } });
 
     it(`when ${COUNT} messages spread over all shards are batched, then all round-trip exactly`, async () => {
-      await expectRoundTrip(app);
+      await expectRoundTrip(app());
     });
 
     it('when a batch spans every shard, then each primary reads its part as one pipeline', async () => {
-      const primaries = (await cluster.topology())
+      const primaries = (await cluster().topology())
         .filter((node) => node.role === 'master')
         .map((n) => n.port);
       const batch = messages.map((m) => `${m} sharded`);
 
       const reads = await readsDuring(primaries, () =>
-        postJson(app.url, '/messages/batch', { messages: batch }),
+        postJson(app().url, '/messages/batch', { messages: batch }),
       );
 
       expect(reads).to.have.length(3);

@@ -1,11 +1,9 @@
 import { expect } from 'chai';
 import type { TestApp } from '../helpers/app.js';
 import { postJson } from '../../tools/client/http.js';
-import { startRedisApp } from '../helpers/redis-app.js';
-import { requireRedisServer } from '../helpers/require-command.js';
-import { RedisCluster, ask } from '../helpers/redis-topologies.js';
+import { useRedisCluster, useRedisServer } from '../helpers/redis-fixtures.js';
+import { ask } from '../helpers/redis-topologies.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
-import { RedisServer } from '../../tools/stack/redis-server.js';
 
 const LOOKUP_MAX_BYTES = 65_536;
 const settings = {
@@ -52,18 +50,18 @@ async function store(app: TestApp, messages: string[]): Promise<string[]> {
   return messages.map((m) => expectedDigest(m));
 }
 
-function budgetSuite(start: () => Promise<{ app: TestApp; ports: number[] }>, stop: () => Promise<void>) {
+/** The tests, on an app a fixture has started; `dataPorts` are the nodes that hold the messages. */
+function budgetSuite(started: () => TestApp, dataPorts: () => Promise<number[]>) {
   let app: TestApp;
   let ports: number[];
   let largeDigests: string[];
   let mixedDigests: string[];
-  before(async function () {
-    requireRedisServer(this);
-    ({ app, ports } = await start());
+  before(async () => {
+    app = started();
+    ports = await dataPorts();
     largeDigests = await store(app, large);
     mixedDigests = await store(app, mixed);
   });
-  after(stop);
 
   it('when the messages found pass LOOKUP_MAX_BYTES, then 422 answers and Redis sends no more than the budget', async () => {
     let reply: Awaited<ReturnType<typeof postJson>> | undefined;
@@ -99,35 +97,15 @@ describe('lookups within LOOKUP_MAX_BYTES on Redis', function () {
   this.timeout(60_000);
 
   describe('standalone', () => {
-    let server: RedisServer | undefined;
-    let app: TestApp | undefined;
-    budgetSuite(
-      async () => {
-        server = await RedisServer.start();
-        app = await startRedisApp(server, settings);
-        return { app, ports: [server.port] };
-      },
-      async () => {
-        await app?.close();
-        await server?.destroy();
-      },
-    );
+    const { server, app } = useRedisServer({ app: settings });
+    budgetSuite(app, async () => [server().port]);
   });
 
   describe('Cluster', () => {
-    let cluster: RedisCluster | undefined;
-    let app: TestApp | undefined;
-    budgetSuite(
-      async () => {
-        cluster = await RedisCluster.start();
-        app = await startRedisApp(cluster.env, settings);
-        const primaries = (await cluster.topology()).filter((node) => node.role === 'master');
-        return { app, ports: primaries.map((node) => node.port) };
-      },
-      async () => {
-        await app?.close();
-        await cluster?.destroy();
-      },
-    );
+    const { cluster, app } = useRedisCluster({ app: settings });
+    budgetSuite(app, async () => {
+      const primaries = (await cluster().topology()).filter((node) => node.role === 'master');
+      return primaries.map((node) => node.port);
+    });
   });
 });

@@ -6,10 +6,12 @@ import { type TestApp, metricValue } from '../helpers/app.js';
 import { type Reply, getMessage, postMessage, send } from '../../tools/client/http.js';
 import { runLoad } from '../../tools/client/load.js';
 import { pollUntilReady, readiness, startRedisApp, uniquePrefix } from '../helpers/redis-app.js';
+import { useRedisServer } from '../helpers/redis-fixtures.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
 import { requireRedisServer } from '../helpers/require-command.js';
-import { ServiceProcess } from '../helpers/service-process.js';
+import { ServiceProcess } from '../../tools/stack/service-process.js';
+import { testService } from '../helpers/test-service.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
 
 // "Within about a second" from the issue, with room for a loaded two-core machine.
@@ -69,23 +71,15 @@ describe('Redis store', function () {
 
   afterEach(async () => {
     await Promise.all(apps.splice(0).map((app) => app.close()));
-    await Promise.all(services.splice(0).map((service) => service.kill()));
+    await Promise.all(services.splice(0).map((service) => service.stop('SIGKILL')));
   });
 
   describe('on a running Redis', () => {
-    let server: RedisServer;
-
-    before(async () => {
-      server = await RedisServer.start();
-    });
-
-    after(async () => {
-      await server?.destroy();
-    });
+    const { server } = useRedisServer();
 
     it('when a message is posted, then Redis holds its exact bytes under <prefix><digest>', async () => {
       const prefix = uniquePrefix();
-      const app = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
+      const app = await startTracked(server(), { REDIS_KEY_PREFIX: prefix });
       const message = `round trip é漢字🎉 ${randomUUID()}`;
       const digest = expectedDigest(message);
 
@@ -93,12 +87,12 @@ describe('Redis store', function () {
 
       expect(reply.status, reply.text).to.equal(201);
       expect(reply.json).to.deep.equal({ digest });
-      expect(await readKey(server, `${prefix}${digest}`)).to.deep.equal(Buffer.from(message, 'utf8'));
-      expect(await readKey(server, digest)).to.equal(null);
+      expect(await readKey(server(), `${prefix}${digest}`)).to.deep.equal(Buffer.from(message, 'utf8'));
+      expect(await readKey(server(), digest)).to.equal(null);
     });
 
     it('when a digest is read back with the cache off, then GET answers the message from Redis', async () => {
-      const app = await startTracked(server, { CACHE_MAX_BYTES: '0' });
+      const app = await startTracked(server(), { CACHE_MAX_BYTES: '0' });
       const message = `read back ${randomUUID()}`;
       const digest = expectedDigest(message);
       expect((await postMessage(app.url, message)).status).to.equal(201);
@@ -111,7 +105,7 @@ describe('Redis store', function () {
     });
 
     it('when the digest is asked in upper case, then GET answers the message', async () => {
-      const app = await startTracked(server, { CACHE_MAX_BYTES: '0' });
+      const app = await startTracked(server(), { CACHE_MAX_BYTES: '0' });
       const message = `upper case ${randomUUID()}`;
       expect((await postMessage(app.url, message)).status).to.equal(201);
 
@@ -122,7 +116,7 @@ describe('Redis store', function () {
     });
 
     it('when the digest was never stored, then GET answers 404 with err_msg', async () => {
-      const app = await startTracked(server);
+      const app = await startTracked(server());
 
       const reply = await getMessage(app.url, expectedDigest(`never posted ${randomUUID()}`));
 
@@ -131,8 +125,8 @@ describe('Redis store', function () {
     });
 
     it('when two apps use different key prefixes, then neither sees the other one’s messages', async () => {
-      const first = await startTracked(server, { CACHE_MAX_BYTES: '0' });
-      const second = await startTracked(server, { CACHE_MAX_BYTES: '0' });
+      const first = await startTracked(server(), { CACHE_MAX_BYTES: '0' });
+      const second = await startTracked(server(), { CACHE_MAX_BYTES: '0' });
       const message = `prefixed ${randomUUID()}`;
       expect((await postMessage(first.url, message)).status).to.equal(201);
 
@@ -143,19 +137,19 @@ describe('Redis store', function () {
 
     it('when the key already holds another value, then a POST leaves it unchanged (SET NX)', async () => {
       const prefix = uniquePrefix();
-      const app = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
+      const app = await startTracked(server(), { REDIS_KEY_PREFIX: prefix });
       const message = `set nx ${randomUUID()}`;
       const key = `${prefix}${expectedDigest(message)}`;
-      await writeKey(server, key, 'written before, by someone else');
+      await writeKey(server(), key, 'written before, by someone else');
 
       await postMessage(app.url, message);
 
-      expect(await readKey(server, key)).to.deep.equal(Buffer.from('written before, by someone else'));
+      expect(await readKey(server(), key)).to.deep.equal(Buffer.from('written before, by someone else'));
     });
 
     it('when the same message is posted twice, then both answer the same digest and one key holds it', async () => {
       const prefix = uniquePrefix();
-      const app = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
+      const app = await startTracked(server(), { REDIS_KEY_PREFIX: prefix });
       const message = `twice ${randomUUID()}`;
       const digest = expectedDigest(message);
 
@@ -164,16 +158,16 @@ describe('Redis store', function () {
 
       expect([first.status, second.status]).to.deep.equal([201, 201]);
       expect([first.json, second.json]).to.deep.equal([{ digest }, { digest }]);
-      expect(await readKey(server, `${prefix}${digest}`)).to.deep.equal(Buffer.from(message));
+      expect(await readKey(server(), `${prefix}${digest}`)).to.deep.equal(Buffer.from(message));
     });
 
     it('when the cache is on and a message is read twice, then Redis is asked once', async () => {
       const prefix = uniquePrefix();
-      const app = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
+      const app = await startTracked(server(), { REDIS_KEY_PREFIX: prefix });
       // Written behind the app's back, so the first read cannot come from the POST's write-through.
       const message = `cached ${randomUUID()}`;
       const digest = expectedDigest(message);
-      await writeKey(server, `${prefix}${digest}`, message);
+      await writeKey(server(), `${prefix}${digest}`, message);
 
       const first = await getMessage(app.url, digest);
       const second = await getMessage(app.url, digest);
@@ -186,7 +180,7 @@ describe('Redis store', function () {
     });
 
     it('when the cache is off (CACHE_MAX_BYTES=0), then every read goes to Redis', async () => {
-      const app = await startTracked(server, { CACHE_MAX_BYTES: '0' });
+      const app = await startTracked(server(), { CACHE_MAX_BYTES: '0' });
       const message = `uncached ${randomUUID()}`;
       const digest = expectedDigest(message);
       expect((await postMessage(app.url, message)).status).to.equal(201);
@@ -201,20 +195,12 @@ describe('Redis store', function () {
   });
 
   describe('when Redis is killed', () => {
-    let server: RedisServer;
-
-    beforeEach(async () => {
-      server = await RedisServer.start();
-    });
-
-    afterEach(async () => {
-      await server?.destroy();
-    });
+    const { server } = useRedisServer({ each: true });
 
     it('then POST, GET and readiness answer 503 with Retry-After at once, and errors are counted', async () => {
       // A command timeout far above the bound: only failing at once while disconnected can meet it.
-      const app = await startTracked(server, { REDIS_COMMAND_TIMEOUT_MS: '5000', CACHE_MAX_BYTES: '0' });
-      await server.stop('SIGKILL');
+      const app = await startTracked(server(), { REDIS_COMMAND_TIMEOUT_MS: '5000', CACHE_MAX_BYTES: '0' });
+      await server().stop('SIGKILL');
 
       const post = await postMessage(app.url, `while killed ${randomUUID()}`);
       const get = await getMessage(app.url, expectedDigest(`unknown ${randomUUID()}`));
@@ -230,28 +216,28 @@ describe('Redis store', function () {
 
     it('then, once Redis is back on the same port, the same app is ready and stores again', async () => {
       const prefix = uniquePrefix();
-      const app = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
-      await server.stop('SIGKILL');
+      const app = await startTracked(server(), { REDIS_KEY_PREFIX: prefix });
+      await server().stop('SIGKILL');
       expect((await postMessage(app.url, `while killed ${randomUUID()}`)).status).to.equal(503);
 
-      await server.startProcess();
+      await server().startProcess();
       await pollUntilReady(app);
       const message = `after restart ${randomUUID()}`;
       const reply = await postMessage(app.url, message);
 
       expect(reply.status, reply.text).to.equal(201);
-      expect(await readKey(server, `${prefix}${expectedDigest(message)}`)).to.deep.equal(
+      expect(await readKey(server(), `${prefix}${expectedDigest(message)}`)).to.deep.equal(
         Buffer.from(message),
       );
     });
 
     it('then a message already in the cache is still served 200 (digests never change)', async () => {
-      const app = await startTracked(server);
+      const app = await startTracked(server());
       const message = `cached before the kill ${randomUUID()}`;
       expect((await postMessage(app.url, message)).status).to.equal(201);
       // The cache fills on reads: a write alone leaves its room to the messages being read.
       expect((await getMessage(app.url, expectedDigest(message))).status).to.equal(200);
-      await server.stop('SIGKILL');
+      await server().stop('SIGKILL');
 
       const reply = await getMessage(app.url, expectedDigest(message));
 
@@ -262,28 +248,20 @@ describe('Redis store', function () {
 
   describe('when Redis hangs (SIGSTOP: port open, no answers)', () => {
     const COMMAND_TIMEOUT_MS = 300;
-    let server: RedisServer;
-
-    beforeEach(async () => {
-      server = await RedisServer.start();
-    });
-
-    afterEach(async () => {
-      await server?.destroy();
-    });
+    const { server } = useRedisServer({ each: true });
 
     it('then requests answer 503 once the command timeout passes, and recover after SIGCONT', async () => {
-      const app = await startTracked(server, {
+      const app = await startTracked(server(), {
         REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
         CACHE_MAX_BYTES: '0',
       });
       const bound = COMMAND_TIMEOUT_MS + 700;
-      server.pause();
+      server().pause();
 
       const post = await postMessage(app.url, `while hung ${randomUUID()}`);
       const get = await getMessage(app.url, expectedDigest(`unknown ${randomUUID()}`));
       const ready = await readiness(app);
-      server.resume();
+      server().resume();
 
       expectUnavailable(post, bound);
       expectUnavailable(get, bound);
@@ -301,20 +279,22 @@ describe('Redis store', function () {
       // The slowest 503 took 27 to 210 ms beyond the timeout over 11 runs on a shared two-core machine (load
       // average 5 to 7): scheduling of the service and of this client. Before the fix: 1000 to 1033 ms.
       const marginMs = 300;
-      const service = await ServiceProcess.start({
-        REDIS_URL: server.url,
-        REDIS_COMMAND_TIMEOUT_MS: String(commandTimeoutMs),
-        CACHE_MAX_BYTES: '0',
-        LOG_LEVEL: 'warn',
-      });
+      const service = await ServiceProcess.start(
+        testService({
+          REDIS_URL: server().url,
+          REDIS_COMMAND_TIMEOUT_MS: String(commandTimeoutMs),
+          CACHE_MAX_BYTES: '0',
+          LOG_LEVEL: 'warn',
+        }),
+      );
       services.push(service);
       await pollUntil('readiness', async () => (await send(service.url, 'GET', '/readyz')).status === 200);
 
       const loading = runLoad(service.url, { durationMs: 3000, concurrency: 50 });
       await sleep(1000);
-      server.pause();
+      server().pause();
       const { samples } = await loading;
-      server.resume();
+      server().resume();
 
       const unexpected = samples.filter((s) => ![200, 201, 503].includes(s.status));
       const unavailable = samples.filter((s) => s.status === 503).map((s) => Math.round(s.ms));
@@ -328,26 +308,18 @@ describe('Redis store', function () {
   });
 
   describe('when Redis is full (maxmemory reached, noeviction)', () => {
-    let server: RedisServer;
-
-    before(async () => {
-      server = await RedisServer.start();
-    });
-
-    after(async () => {
-      await server?.destroy();
-    });
+    const { server } = useRedisServer();
 
     it('then POST answers 503 with Retry-After, stored messages still read, and writes resume once it has room', async () => {
-      const app = await startTracked(server, { CACHE_MAX_BYTES: '0' });
+      const app = await startTracked(server(), { CACHE_MAX_BYTES: '0' });
       const stored = `stored before full ${randomUUID()}`;
       expect((await postMessage(app.url, stored)).status).to.equal(201);
       const refused = `refused while full ${randomUUID()}`;
-      server.cli('CONFIG', 'SET', 'maxmemory', '1');
+      server().cli('CONFIG', 'SET', 'maxmemory', '1');
 
       const whileFull = await postMessage(app.url, refused);
       const read = await getMessage(app.url, expectedDigest(stored));
-      server.cli('CONFIG', 'SET', 'maxmemory', '0');
+      server().cli('CONFIG', 'SET', 'maxmemory', '0');
       const afterRoom = await postMessage(app.url, refused);
 
       expectUnavailable(whileFull, FAIL_FAST_MS);
@@ -388,27 +360,19 @@ describe('Redis store', function () {
   });
 
   describe('when Redis restarts with AOF', () => {
-    let server: RedisServer;
-
-    before(async () => {
-      server = await RedisServer.start();
-    });
-
-    after(async () => {
-      await server?.destroy();
-    });
+    const { server } = useRedisServer();
 
     it('then every acknowledged message is still there, byte for byte', async () => {
       const prefix = uniquePrefix();
-      const writer = await startTracked(server, { REDIS_KEY_PREFIX: prefix });
+      const writer = await startTracked(server(), { REDIS_KEY_PREFIX: prefix });
       const messages = Array.from({ length: 200 }, (_, i) => `aof ${i} ${randomUUID()} é🎉`);
       const posts = await Promise.all(messages.map((message) => postMessage(writer.url, message)));
       expect(posts.map((p) => p.status)).to.deep.equal(messages.map(() => 201));
 
-      await server.stop('SIGTERM');
-      await server.startProcess();
+      await server().stop('SIGTERM');
+      await server().startProcess();
       // A fresh app with no cache, so every answer comes from what Redis reloaded.
-      const reader = await startTracked(server, { REDIS_KEY_PREFIX: prefix, CACHE_MAX_BYTES: '0' });
+      const reader = await startTracked(server(), { REDIS_KEY_PREFIX: prefix, CACHE_MAX_BYTES: '0' });
       const gets = await Promise.all(
         messages.map((message) => getMessage(reader.url, expectedDigest(message))),
       );

@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ValidateFunction } from 'ajv';
 import { parseAllDocuments, stringify } from 'yaml';
 import { hasCommand } from '../has-command.js';
 
@@ -50,14 +49,16 @@ export function rendererName(): 'helm' | 'go' {
 }
 let haveHelm: boolean | undefined;
 
-/** Renders the chart like `helm template`; throws with the renderer's error text when rendering fails. */
+/**
+ * Renders the chart like `helm template`; throws with the renderer's error text when rendering fails, values
+ * that break values.schema.json included (both helm and the Go renderer check them before rendering).
+ */
 export function renderChart(options: RenderOptions = {}): Rendered {
   const release = options.release ?? 'shaservice';
   const namespace = options.namespace ?? 'default';
   return withValueArgs(options, (args) => {
     if (rendererName() === 'helm')
       return parseRendered(run('helm', ['template', release, CHART_DIR, '--namespace', namespace, ...args]));
-    checkValuesSchema(args);
     return parseRendered(
       run(goRenderer(), ['--release', release, '--namespace', namespace, ...args, CHART_DIR]),
     );
@@ -79,7 +80,6 @@ export function renderNotes(options: RenderOptions = {}): string {
         namespace,
         ...args,
       ]);
-    checkValuesSchema(args);
     return run(goRenderer(), ['--notes', '--release', release, '--namespace', namespace, ...args, CHART_DIR]);
   });
   return output.slice(output.indexOf('NOTES:'));
@@ -102,27 +102,6 @@ function withValueArgs<T>(options: RenderOptions, use: (args: string[]) => T): T
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
-}
-
-let validateValues: ValidateFunction | undefined;
-
-/**
- * Helm checks the merged values against values.schema.json before it renders anything, and refuses to
- * render when they do not fit; the Go renderer merges the values the same way and the check is done here.
- */
-function checkValuesSchema(args: string[]): void {
-  const values = JSON.parse(run(goRenderer(), ['--values-json', ...args, CHART_DIR])) as unknown;
-  validateValues ??= new Ajv({ allErrors: true, allowUnionTypes: true }).compile(
-    JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8')) as object,
-  );
-  if (validateValues(values)) return;
-  const problems = (validateValues.errors ?? []).map((e) => {
-    const extra = (e.params as { additionalProperty?: string }).additionalProperty;
-    return `- ${e.instancePath || '/'} ${e.message}${extra ? `: ${extra}` : ''}`;
-  });
-  throw new Error(
-    `values don't meet the specifications of the schema(s) in the following chart(s):\nshaservice:\n${problems.join('\n')}`,
-  );
 }
 
 /** `helm lint` where helm exists; the Go renderer has no lint of its own. */

@@ -57,21 +57,33 @@ export async function runLoad(url: string | (() => string), options: LoadOptions
     return status;
   }
 
-  async function worker(id: number) {
-    for (let i = 0; performance.now() - started < durationMs && samples.length < maxRequests; i++) {
-      const message = `load ${id}/${i} ${randomUUID()}`;
-      if ((await request('POST', '/messages', JSON.stringify({ message }))) === 201) {
-        const digest = expectedDigest(message);
-        acknowledged.set(digest, message);
-        digests.push(digest);
-      }
-      const known = digests[Math.floor(Math.random() * digests.length)];
-      if (known) await request('GET', `/messages/${known}`);
+  const more = () => performance.now() - started < durationMs && samples.length < maxRequests;
+  await runWorkers(concurrency, more, async (id, i) => {
+    const message = `load ${id}/${i} ${randomUUID()}`;
+    if ((await request('POST', '/messages', JSON.stringify({ message }))) === 201) {
+      const digest = expectedDigest(message);
+      acknowledged.set(digest, message);
+      digests.push(digest);
     }
-  }
-
-  await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
+    const known = digests[Math.floor(Math.random() * digests.length)];
+    if (known) await request('GET', `/messages/${known}`);
+  });
   return { samples, acknowledged };
+}
+
+/**
+ * The loop of every load the tests send: `concurrency` workers, each taking its next step only once the last
+ * has been answered (as a client pool on keep-alive connections does), while `more()` says so.
+ */
+export async function runWorkers(
+  concurrency: number,
+  more: () => boolean,
+  step: (worker: number, i: number) => Promise<void>,
+): Promise<void> {
+  const worker = async (id: number) => {
+    for (let i = 0; more(); i++) await step(id, i);
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
 }
 
 export interface LoadSummary {

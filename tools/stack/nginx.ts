@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { Certificates } from './certificates.js';
 import { Child } from './child.js';
 import { errorPages } from './nginx-errors.js';
-import { pollUntil } from './poll.js';
 
 export interface NginxOptions {
   /** nginx's prefix: config, pid, logs and temp files all live here. */
@@ -149,18 +148,12 @@ export async function startNginx(options: NginxOptions): Promise<Child> {
   writeFileSync(configFile, nginxConfig(options));
   const nginx = Child.spawn('nginx', 'nginx', ['-c', configFile, '-p', options.dir, '-g', 'daemon off;'], {
     logFile: join(options.dir, 'nginx.out'),
+    detached: true,
   });
   // Our own redirect answering on the HTTP port shows it is this nginx that listens (nginx binds every port
   // before it serves), not whatever else held a port.
-  await pollUntil(
-    'nginx to answer',
-    async () => {
-      nginx.assertRunning();
-      return redirectsTo(options.httpPort, options.httpsPort);
-    },
-    10_000,
-    25,
-  );
+  const answers = () => redirectsTo(options.httpPort, options.httpsPort);
+  await nginx.waitUntil('nginx to answer', answers, 10_000, 25);
   return nginx;
 }
 

@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Child } from './child.js';
-import { pollUntil } from './poll.js';
 import { statusOf } from './probe.js';
 
 export interface PrometheusOptions {
@@ -38,15 +37,11 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Child
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
   ];
-  const prometheus = Child.spawn('prometheus', 'prometheus', args, { logFile: join(dir, 'prometheus.log') });
-  await pollUntil(
-    'Prometheus to be ready',
-    async () => {
-      prometheus.assertRunning();
-      return (await statusOf(`http://127.0.0.1:${port}/-/ready`)) === 200;
-    },
-    20_000,
-    100,
-  );
+  const prometheus = Child.spawn('prometheus', 'prometheus', args, {
+    logFile: join(dir, 'prometheus.log'),
+    detached: true,
+  });
+  const ready = async () => (await statusOf(`http://127.0.0.1:${port}/-/ready`)) === 200;
+  await prometheus.waitUntil('Prometheus to be ready', ready, 20_000, 100);
   return prometheus;
 }

@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import getPort from 'get-port';
 import { Child } from './child.js';
-import { pollUntil } from './poll.js';
 
 /** Where a server lives; every field has a default. */
 export interface RedisServerOptions {
@@ -117,13 +116,10 @@ export class RedisServer {
   async startProcess(): Promise<void> {
     const child = Child.spawn('redis-server', 'redis-server', this.argv(this.port, this.dir), {
       logFile: this.logFile,
+      detached: true,
     });
     this.child = child;
-    const answers = async () => {
-      child.assertRunning();
-      return this.pings();
-    };
-    await pollUntil(`redis-server on port ${this.port} to answer PING`, answers, 10_000, 25);
+    await child.waitUntil(`redis-server on port ${this.port} to answer PING`, () => this.pings(), 10_000, 25);
   }
 
   /** Sends the signal and waits until the process has exited (SIGTERM: after writing its AOF). */

@@ -1,32 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { configSchema } from '../../service/config.js';
-import { Child, type Exit } from './child.js';
-import { pollUntil } from './poll.js';
-import { statusOf } from './probe.js';
-
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/** The V8 heap settings the image runs with (`ENV NODE_OPTIONS=` in the Dockerfile), read from there. */
-export function productionNodeOptions(): string {
-  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const options = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1];
-  if (options === undefined) throw new Error('the Dockerfile sets no NODE_OPTIONS');
-  return options;
-}
-
-/**
- * The environment a service process gets: ours without any of the service's own settings (so a variable
- * left in the caller's shell cannot change what is being run or tested), the image's NODE_OPTIONS (so it
- * collects garbage as in production), plus `settings`.
- */
-export function serviceEnvironment(settings: Record<string, string>): NodeJS.ProcessEnv {
-  const names = new Set(Object.keys(configSchema.properties));
-  const inherited = Object.entries(process.env).filter(([name]) => !names.has(name));
-  return { ...Object.fromEntries(inherited), NODE_OPTIONS: productionNodeOptions(), ...settings };
-}
+import type { Exit } from './child.js';
+import { ServiceProcess } from './service-process.js';
 
 export interface ReplicaOptions {
   index: number;
@@ -47,7 +21,7 @@ const FIRST_RESTART_DELAY_MS = 1000;
 const MAX_RESTART_DELAY_MS = 30_000;
 
 export class Replica {
-  private child: Child | undefined;
+  private service: ServiceProcess | undefined;
   private restarting = false;
 
   constructor(private readonly options: ReplicaOptions) {}
@@ -71,39 +45,29 @@ export class Replica {
   }
 
   get running(): boolean {
-    return this.child?.running ?? false;
+    return this.service?.running ?? false;
   }
 
   /** The process id while it runs, to read its memory from /proc. */
   get pid(): number | undefined {
-    return this.running ? this.child?.pid : undefined;
+    return this.running ? this.service?.pid : undefined;
   }
 
-  /** Starts the process and answers once /readyz says 200 (its Redis round trip works). */
+  /**
+   * Starts the process and answers once /readyz says 200 (its Redis round trip works). One that is not ready
+   * in time keeps running, as Kubernetes leaves an unready pod running.
+   */
   async start(): Promise<void> {
     if (this.running) throw new Error(`replica ${this.index} is already running`);
     const { port, metricsPort, env, logFile } = this.options;
-    const settings = { ...env, HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort) };
-    const child = Child.spawn(`replica ${this.index}`, process.execPath, [join(ROOT, 'dist/main.js')], {
-      cwd: ROOT,
-      env: serviceEnvironment(settings),
-      logFile,
-    });
-    this.child = child;
-    await pollUntil(
-      `replica ${this.index} to be ready`,
-      async () => {
-        child.assertRunning();
-        return (await statusOf(`${this.url}/readyz`)) === 200;
-      },
-      20_000,
-      50,
-    );
+    const name = `replica ${this.index}`;
+    this.service = await ServiceProcess.spawn({ name, port, metricsPort, env, logFile, detached: true });
+    await this.service.waitUntilReady();
   }
 
   /** Sends a signal without waiting (SIGKILL from an exit handler, which cannot wait). */
   signal(signal: NodeJS.Signals): void {
-    this.child?.signal(signal);
+    this.service?.signal(signal);
   }
 
   /**
@@ -116,14 +80,14 @@ export class Replica {
   }
 
   private watch(report: (line: string) => void, failures: number): void {
-    const child = this.child;
-    void child?.exited.then(async (exit) => {
-      if (!this.restarting || this.child !== child) return;
+    const service = this.service;
+    void service?.exited.then(async (exit) => {
+      if (!this.restarting || this.service !== service) return;
       const delayMs = Math.min(FIRST_RESTART_DELAY_MS * 2 ** failures, MAX_RESTART_DELAY_MS);
       report(`replica ${this.index} exited (${exit.code ?? exit.signal}); restarting in ${delayMs / 1000} s`);
       await sleep(delayMs);
-      if (!this.restarting || this.child !== child) return;
-      this.child = undefined;
+      if (!this.restarting || this.service !== service) return;
+      this.service = undefined;
       try {
         await this.start();
         report(`replica ${this.index} is ready again`);
@@ -138,8 +102,8 @@ export class Replica {
   /** Sends `signal` (SIGTERM: graceful shutdown) and waits until the process has exited. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit | undefined> {
     this.restarting = false;
-    const exit = await this.child?.stop(signal);
-    this.child = undefined;
+    const exit = await this.service?.stop(signal);
+    this.service = undefined;
     return exit;
   }
 }

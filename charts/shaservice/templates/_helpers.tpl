@@ -37,15 +37,18 @@ app.kubernetes.io/name: {{ include "shaservice.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{/* The API pods and the Redis pods share the release's labels; the component tells them apart. */}}
-{{- define "shaservice.apiSelectorLabels" -}}
-{{ include "shaservice.selectorLabels" . }}
-app.kubernetes.io/component: api
+{{/*
+The API pods, the Redis pods and the helm test pod share the release's labels; the component (api, redis, test)
+tells them apart. Both take the top context and the component: (list . "api").
+*/}}
+{{- define "shaservice.componentLabels" -}}
+{{ include "shaservice.labels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 
-{{- define "shaservice.redisSelectorLabels" -}}
-{{ include "shaservice.selectorLabels" . }}
-app.kubernetes.io/component: redis
+{{- define "shaservice.componentSelectorLabels" -}}
+{{ include "shaservice.selectorLabels" (index . 0) }}
+app.kubernetes.io/component: {{ index . 1 }}
 {{- end }}
 
 {{- define "shaservice.serviceAccountName" -}}
@@ -58,10 +61,6 @@ app.kubernetes.io/component: redis
 
 {{- define "shaservice.image" -}}
 {{- printf "%s:%s" .Values.image.repository (include "shaservice.imageTag" (.Values.image.tag | default .Chart.AppVersion)) }}
-{{- end }}
-
-{{- define "shaservice.redisImage" -}}
-{{- printf "%s:%s" .Values.redis.image.repository (include "shaservice.imageTag" .Values.redis.image.tag) }}
 {{- end }}
 
 {{/*
@@ -118,18 +117,20 @@ replicas the chart cannot count. An explicit number, 0 included, is kept.
 
 {{/*
 The service's Redis topology as ConfigMap entries: the chart's own Redis (standalone URL, or its sentinels),
-or exactly one of the external URL, Sentinel group and Cluster. Settings that do not fit together fail the
-render here rather than the API pods at start-up.
+or the one external topology that is set. Which settings go together (exactly one external topology, a master
+name with sentinels, no tls with a standalone URL, natMap only with a Cluster, no replica acks from a
+standalone Redis) is said once, in values.schema.json, so Helm refuses a bad combination before rendering.
+The one rule left here compares two values, which JSON Schema cannot do.
 */}}
 {{- define "shaservice.redisEnv" -}}
-{{- $acks := include "shaservice.redisMinReplicaAcks" . | int }}
 {{- if .Values.redis.enabled }}
 {{- $sentinel := .Values.redis.sentinel }}
-{{- $replicas := ternary (sub ($sentinel.nodes | int) 1) 0 (eq .Values.redis.architecture "sentinel") | int }}
-{{- if gt $acks $replicas }}
-{{- fail (printf "config.redisMinReplicaAcks (%d) is more than the chart's Redis has replicas (%d): every POST would get 503; use redis.architecture sentinel with redis.sentinel.nodes above %d" $acks $replicas $acks) }}
-{{- end }}
 {{- if eq .Values.redis.architecture "sentinel" }}
+{{- $acks := include "shaservice.redisMinReplicaAcks" . | int }}
+{{- $replicas := sub ($sentinel.nodes | int) 1 | int }}
+{{- if gt $acks $replicas }}
+{{- fail (printf "config.redisMinReplicaAcks (%d) is more than the chart's Redis has replicas (%d): every POST would get 503; use redis.sentinel.nodes above %d" $acks $replicas $acks) }}
+{{- end }}
 {{- $port := $sentinel.port | int }}
 {{- $addresses := list }}
 {{- range splitList " " (include "shaservice.redisNodeHosts" . | trim) }}
@@ -142,23 +143,11 @@ REDIS_URL: {{ printf "redis://%s:%d" (include "shaservice.redisName" .) (.Values
 {{- end }}
 {{- else }}
 {{- $ext := .Values.externalRedis }}
-{{- $chosen := list }}
-{{- if $ext.url }}{{ $chosen = append $chosen "externalRedis.url" }}{{ end }}
-{{- if $ext.sentinels }}{{ $chosen = append $chosen "externalRedis.sentinels" }}{{ end }}
-{{- if $ext.clusterNodes }}{{ $chosen = append $chosen "externalRedis.clusterNodes" }}{{ end }}
-{{- if gt (len $chosen) 1 }}
-{{- fail (printf "%s are alternatives: set only one Redis topology" (join " and " $chosen)) }}
-{{- else if eq (len $chosen) 0 }}
-{{- fail "externalRedis.url, externalRedis.sentinels or externalRedis.clusterNodes is required when redis.enabled is false" }}
-{{- end }}
 {{- if $ext.url }}
-{{- if $ext.tls }}
-{{- fail "externalRedis.tls is for sentinels and cluster nodes; a standalone externalRedis.url says rediss:// instead" }}
-{{- end }}
 REDIS_URL: {{ $ext.url | quote }}
 {{- else if $ext.sentinels }}
 REDIS_SENTINELS: {{ join "," $ext.sentinels | quote }}
-REDIS_SENTINEL_MASTER: {{ required "externalRedis.sentinelMaster is required with externalRedis.sentinels" $ext.sentinelMaster | quote }}
+REDIS_SENTINEL_MASTER: {{ $ext.sentinelMaster | quote }}
 {{- else }}
 REDIS_CLUSTER_NODES: {{ join "," $ext.clusterNodes | quote }}
 {{- with $ext.natMap }}
@@ -166,9 +155,6 @@ REDIS_CLUSTER_NODES: {{ join "," $ext.clusterNodes | quote }}
 {{- range $from, $to := . }}{{ $pairs = append $pairs (printf "%s=%s" $from $to) }}{{ end }}
 REDIS_CLUSTER_NAT_MAP: {{ join "," $pairs | quote }}
 {{- end }}
-{{- end }}
-{{- if and $ext.natMap (not $ext.clusterNodes) }}
-{{- fail "externalRedis.natMap only applies to externalRedis.clusterNodes" }}
 {{- end }}
 {{- if $ext.tls }}
 REDIS_TLS: "true"
@@ -227,88 +213,10 @@ one of their own, theirs (the chart's own sentinels use the same password as the
 {{- end }}
 {{- end }}
 
-{{/* The env of the chart's Redis and sentinel containers. */}}
-{{- define "shaservice.redisServerEnv" -}}
-- name: REDIS_PASSWORD
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "shaservice.redisPasswordSecret" . }}
-      key: {{ include "shaservice.redisPasswordKey" . }}
-# redis-cli in the probes reads the password from here, so it is never on a command line.
-- name: REDISCLI_AUTH
-  valueFrom:
-    secretKeyRef:
-      name: {{ include "shaservice.redisPasswordSecret" . }}
-      key: {{ include "shaservice.redisPasswordKey" . }}
-{{- if eq .Values.redis.architecture "sentinel" }}
-# The start scripts name the pod in the group by its stable DNS name.
-- name: POD_NAME
-  valueFrom:
-    fieldRef:
-      fieldPath: metadata.name
-{{- end }}
-{{- end }}
-
 {{- define "shaservice.redisPasswordKey" -}}
 {{- if .Values.redis.enabled }}
 {{- .Values.redis.auth.existingSecretPasswordKey }}
 {{- else }}
 {{- .Values.externalRedis.existingSecretPasswordKey }}
 {{- end }}
-{{- end }}
-
-{{/*
-Bytes of a Kubernetes memory quantity (512Mi, 1Gi, 500M, 1.5Gi, 536870912), as an integer: Sprig has no
-quantity parser. Forms a memory limit has no use for (milli, exponents like 5e8) fail the render rather than
-being guessed. Takes (list "the.value.name" quantity), the name for the message.
-*/}}
-{{- define "shaservice.bytes" -}}
-{{- $name := index . 0 }}
-{{- $quantity := index . 1 }}
-{{- $text := kindIs "float64" $quantity | ternary (printf "%.0f" $quantity) (toString $quantity) }}
-{{- $number := regexFind `^[0-9]+(\.[0-9]+)?` $text }}
-{{- $suffix := trimPrefix $number $text }}
-{{- $units := dict "" 1 "k" 1000 "M" 1000000 "G" 1000000000 "T" 1000000000000 "P" 1000000000000000 "Ki" 1024 "Mi" 1048576 "Gi" 1073741824 "Ti" 1099511627776 "Pi" 1125899906842624 }}
-{{- if or (not $number) (not (hasKey $units $suffix)) }}
-{{- fail (printf "%s: %q is not a memory quantity the chart reads (bytes, or a number with k, M, G, T, P, Ki, Mi, Gi, Ti or Pi, e.g. 512Mi)" $name $text) }}
-{{- end }}
-{{- mulf $number (get $units $suffix) | floor | int64 }}
-{{- end }}
-
-{{/*
-Redis's maxmemory in bytes, or nothing. Redis counts only its dataset and overhead against maxmemory, while
-the container's limit counts everything: allocator fragmentation, the copy-on-write pages of the child it forks
-to rewrite the AOF or to send a full sync to a replica, replica and client output buffers, and the process
-itself. So maxmemory is 70% of the limit, leaving 30% for those. Reaching maxmemory with noeviction makes Redis
-refuse writes (the API answers 503, reads go on); reaching the limit gets it killed, and it is killed again
-while it replays the AOF on start. redis.maxmemory sets it outright (and must be below the limit).
-*/}}
-{{- define "shaservice.redisMaxmemory" -}}
-{{- $limit := dig "limits" "memory" "" .Values.redis.resources }}
-{{- $limitBytes := 0 }}
-{{- if $limit }}
-{{- $limitBytes = include "shaservice.bytes" (list "redis.resources.limits.memory" $limit) | int64 }}
-{{- end }}
-{{- $explicit := .Values.redis.maxmemory }}
-{{- if $explicit }}
-{{- $bytes := include "shaservice.bytes" (list "redis.maxmemory" $explicit) | int64 }}
-{{- if and $limitBytes (ge $bytes $limitBytes) }}
-{{- fail (printf "redis.maxmemory (%v) must be below redis.resources.limits.memory (%v): Redis would be killed before it refuses writes; leave about 30%% for forks and buffers" $explicit $limit) }}
-{{- end }}
-{{- $bytes }}
-{{- else if $limitBytes }}
-{{- div (mul $limitBytes 7) 10 }}
-{{- end }}
-{{- end }}
-
-{{/* The hardened pod and container security contexts every pod of the chart starts from. */}}
-{{- define "shaservice.containerSecurityContext" -}}
-allowPrivilegeEscalation: false
-readOnlyRootFilesystem: true
-runAsNonRoot: true
-capabilities:
-  drop:
-    - ALL
-seccompProfile:
-  type: RuntimeDefault
 {{- end }}

@@ -12,7 +12,6 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -30,7 +29,6 @@ func main() {
 	release := flag.String("release", "release-name", "release name, as `helm template NAME`")
 	namespace := flag.String("namespace", "default", "release namespace")
 	notes := flag.Bool("notes", false, "also render templates/NOTES.txt, as `helm install` shows it")
-	valuesJSON := flag.Bool("values-json", false, "print the merged values as JSON and render nothing")
 	flag.Var(&valueFiles, "f", "values file (may repeat; later files win)")
 	flag.Var(&sets, "set", "a.b.c=value (may repeat; wins over files)")
 	flag.Var(&apiVersions, "api-versions", "extra API version for .Capabilities.APIVersions (may repeat)")
@@ -41,7 +39,7 @@ func main() {
 	}
 
 	out, err := run(flag.Arg(0), options{
-		release: *release, namespace: *namespace, notes: *notes, valuesJSON: *valuesJSON,
+		release: *release, namespace: *namespace, notes: *notes,
 		valueFiles: valueFiles, sets: sets, apiVersions: apiVersions,
 	})
 	if err != nil {
@@ -53,7 +51,7 @@ func main() {
 
 type options struct {
 	release, namespace string
-	notes, valuesJSON  bool
+	notes              bool
 	valueFiles, sets   []string
 	apiVersions        []string
 }
@@ -67,9 +65,8 @@ func run(chartDir string, opts options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if opts.valuesJSON {
-		text, err := json.Marshal(values)
-		return string(text), err
+	if err := checkSchema(chart, values); err != nil {
+		return "", err
 	}
 	top := map[string]interface{}{
 		"Values":       values,

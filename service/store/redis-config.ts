@@ -1,4 +1,4 @@
-import type { Settings } from './config.js';
+import type { Accepted, SettingName, Settings } from '../config-schema.js';
 
 export interface HostPort {
   host: string;
@@ -27,13 +27,29 @@ export interface RedisConfig {
 
 export type ReadFile = (path: string) => string;
 
+/**
+ * How long a caller waits for a call to Redis, from the call: the command timeout, and in a Cluster the
+ * connect timeout too. A Cluster client follows redirects and retries through a failover by itself, for as
+ * long as the failover lasts (requests waited up to 2.8 s in the failover test), so there a caller may also
+ * wait for a node to be reached. Either way, once the deadline passes the command itself goes on, and a write
+ * may still land (SET NX: a retry is safe).
+ */
+export function callDeadlineMs({ topology, commandTimeoutMs, connectTimeoutMs }: RedisConfig): number {
+  return commandTimeoutMs + (topology.kind === 'cluster' ? connectTimeoutMs : 0);
+}
+
 const TOPOLOGY_SETTINGS = ['REDIS_URL', 'REDIS_SENTINELS', 'REDIS_CLUSTER_NODES'] as const;
 
 /**
- * Derives the Redis connection from already type-checked settings, and lists what does not fit together
- * (two topologies, a Sentinel without its master name, an unreadable secret file, ...).
+ * Derives the Redis connection from the settings, and lists what does not fit together (two topologies, a
+ * Sentinel without its master name, an unreadable secret file, ...). A setting the schema refused counts as
+ * given but its value is not read; the connection is derived only when the schema accepted every setting.
  */
-export function redisConfig(s: Settings, readFile: ReadFile): { redis?: RedisConfig; problems: string[] } {
+export function redisConfig(
+  s: Settings,
+  accepted: Accepted,
+  readFile: ReadFile,
+): { redis?: RedisConfig; problems: string[] } {
   const problems: string[] = [];
   const str = (name: keyof Settings) => s[name] as string | undefined;
   const int = (name: keyof Settings) => s[name] as number;
@@ -49,7 +65,7 @@ export function redisConfig(s: Settings, readFile: ReadFile): { redis?: RedisCon
     problems.push('Set REDIS_PASSWORD or REDIS_PASSWORD_FILE, not both');
   }
   const url = str('REDIS_URL');
-  if (url !== undefined && !parsesAsRedisUrl(url)) {
+  if (url !== undefined && accepted('REDIS_URL') && !parsesAsRedisUrl(url)) {
     problems.push(
       `REDIS_URL is not a valid URL (got ${JSON.stringify(withoutPassword(url))}); percent-encode its password`,
     );
@@ -58,7 +74,12 @@ export function redisConfig(s: Settings, readFile: ReadFile): { redis?: RedisCon
     problems.push('REDIS_TLS is set but REDIS_URL is redis://; use a rediss:// URL for TLS');
   }
   const acks = int('REDIS_MIN_REPLICA_ACKS');
-  if (acks > 0 && int('REDIS_REPLICA_ACK_TIMEOUT_MS') >= int('REDIS_COMMAND_TIMEOUT_MS')) {
+  const acksReadable = accepted(
+    'REDIS_MIN_REPLICA_ACKS',
+    'REDIS_REPLICA_ACK_TIMEOUT_MS',
+    'REDIS_COMMAND_TIMEOUT_MS',
+  );
+  if (acksReadable && acks > 0 && int('REDIS_REPLICA_ACK_TIMEOUT_MS') >= int('REDIS_COMMAND_TIMEOUT_MS')) {
     problems.push(
       `REDIS_REPLICA_ACK_TIMEOUT_MS (${s.REDIS_REPLICA_ACK_TIMEOUT_MS}) must be below ` +
         `REDIS_COMMAND_TIMEOUT_MS (${s.REDIS_COMMAND_TIMEOUT_MS}), or every acknowledged write would time out`,
@@ -80,7 +101,8 @@ export function redisConfig(s: Settings, readFile: ReadFile): { redis?: RedisCon
   const fromFile = readSecret('REDIS_PASSWORD_FILE', str('REDIS_PASSWORD_FILE'), readFile, problems);
   const password = str('REDIS_PASSWORD') ?? fromFile?.replace(/\r?\n$/, '');
   const tlsCa = readSecret('REDIS_TLS_CA_FILE', str('REDIS_TLS_CA_FILE'), readFile, problems);
-  if (problems.length > 0 || chosen.length === 0) return { problems };
+  const allAccepted = accepted(...(Object.keys(s) as SettingName[]));
+  if (problems.length > 0 || !allAccepted || chosen.length === 0) return { problems };
 
   return {
     problems,
