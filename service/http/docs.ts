@@ -3,9 +3,8 @@ import send from 'koa-send';
 // The package's main entry loads the whole browser bundle into Node; only its folder is needed here.
 import getAbsoluteFSPath from 'swagger-ui-dist/absolute-path.js';
 import { noEndpoint } from './errors.js';
-import type { RequestState } from './request-state.js';
+import type { StateMiddleware } from './request-state.js';
 import type { Route } from './router.js';
-import type { ParameterizedContext } from 'koa';
 
 // Replaces swagger-ui-dist's own initializer, which points at the petstore. Relative URLs keep the page
 // working behind a path prefix.
@@ -26,7 +25,7 @@ const PREFIX = '/docs';
 export function docsRoutes(specYaml: string): Route[] {
   const root = getAbsoluteFSPath();
 
-  const serveAsset = async (ctx: ParameterizedContext<RequestState>) => {
+  const serveAsset: StateMiddleware = async (ctx) => {
     let served: string | undefined;
     try {
       served = await send(ctx, ctx.path.slice(PREFIX.length), { root, index: 'index.html' });
@@ -54,7 +53,7 @@ export function docsRoutes(specYaml: string): Route[] {
       path: PREFIX,
       label: 'docs',
       // The router takes /docs and /docs/ for one path, but the page's relative URLs resolve only from /docs/.
-      run: (ctx) => (ctx.path === PREFIX ? ctx.redirect(`${PREFIX}/`) : serveAsset(ctx)),
+      run: (ctx, next) => (ctx.path === PREFIX ? ctx.redirect(`${PREFIX}/`) : serveAsset(ctx, next)),
     },
     {
       method: 'GET',
