@@ -2,11 +2,14 @@ import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createMessages } from './domain/messages.js';
-import { mountDocs } from './http/docs.js';
+import { apiRoutes } from './http/api-routes.js';
+import { docsRoutes } from './http/docs.js';
 import { respondWithErrors } from './http/errors.js';
 import { createHandlers } from './http/handlers.js';
 import { observeRequests } from './http/observe.js';
-import { createApiRouter } from './http/router.js';
+import { batchImmediateAnswers } from './http/response-batching.js';
+import type { RequestState } from './http/request-state.js';
+import { createRouter } from './http/router.js';
 import { loadSpec } from './http/spec.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Metrics } from './metrics.js';
@@ -31,19 +34,19 @@ export async function createApp({
   logger,
   metrics,
   lifecycle,
-}: AppDependencies): Promise<Koa> {
+}: AppDependencies): Promise<Koa<RequestState>> {
   const spec = await loadSpec();
   const measured = instrumentStore(store, metrics);
   const cached =
     config.cacheMaxBytes > 0 ? createCachedStore(measured, config.cacheMaxBytes, metrics) : measured;
   const handlers = createHandlers(
     createMessages(cached, { lookupMaxBytes: config.lookupMaxBytes }),
-    measured,
     lifecycle,
   );
-  const router = createApiRouter(spec.operations, handlers, config);
+  const router = createRouter([...apiRoutes(spec.operations, handlers, config), ...docsRoutes(spec.yaml)]);
 
-  const app = new Koa();
+  const app = new Koa<RequestState>();
+  app.use(batchImmediateAnswers());
   app.use(observeRequests(logger, metrics));
   app.use(async (ctx, next) => {
     await next();
@@ -52,9 +55,7 @@ export async function createApp({
     if (lifecycle.shuttingDown) ctx.set('Connection', 'close');
   });
   app.use(respondWithErrors());
-  app.use(router.routes);
-  mountDocs(app, spec.yaml);
-  app.use(router.unmatched);
+  app.use(router);
   // Errors outside the middleware chain (a socket failing mid-response) have no response left to write.
   app.on('error', (error: NodeJS.ErrnoException, ctx?: Koa.Context) => {
     const reqId = ctx?.response.get('X-Request-Id') || undefined;

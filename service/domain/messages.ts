@@ -1,4 +1,4 @@
-import type { Fetched, MessageStore } from '../store/message-store.js';
+import type { Fetched, MessageStore, StoreStatus } from '../store/message-store.js';
 import { parseDigest, sha256Hex } from './digest.js';
 import { LookupTooLargeError, overrun } from './lookup-budget.js';
 
@@ -33,6 +33,11 @@ export interface Messages {
    * would total more than `lookupMaxBytes` of JSON, each counted as often as it is asked for.
    */
   findMany(digestTexts: string[]): Promise<Lookup[]>;
+  /**
+   * Resolves once messages can be found now (the store answered a round trip), with what the store can do;
+   * rejects with StoreUnavailableError when it cannot answer.
+   */
+  readiness(): Promise<StoreStatus>;
 }
 
 export interface MessageLimits {
@@ -84,6 +89,7 @@ export function createMessages(store: MessageStore, { lookupMaxBytes }: MessageL
         return { digest: text, message: typeof found === 'string' ? found : null };
       });
     },
+    readiness: () => store.ping(),
   };
 }
 

@@ -1,8 +1,8 @@
 import createError, { type HttpError, isHttpError } from 'http-errors';
-import type { Middleware } from 'koa';
 import { LookupTooLargeError } from '../domain/lookup-budget.js';
 import { InvalidMessageError } from '../domain/messages.js';
 import { StoreUnavailableError } from '../store/message-store.js';
+import type { StateMiddleware } from './request-state.js';
 
 const RETRY_AFTER_SECONDS = '1';
 
@@ -35,7 +35,7 @@ export function toHttpError(error: unknown): HttpError {
  * The one place errors become responses: `{"err_msg": ...}` with the error's status and headers.
  * A 5xx that is not meant for clients answers a fixed sentence; the real error is kept for the request log.
  */
-export function respondWithErrors(): Middleware {
+export function respondWithErrors(): StateMiddleware {
   return async (ctx, next) => {
     try {
       await next();

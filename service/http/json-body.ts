@@ -2,8 +2,8 @@ import type { ErrorObject } from 'ajv';
 import { TextDecoder } from 'node:util';
 import { parse as parseContentType } from 'content-type';
 import createError, { type HttpError } from 'http-errors';
-import type { Middleware } from 'koa';
 import getRawBody from 'raw-body';
+import type { StateMiddleware } from './request-state.js';
 import type { BodySchema } from './spec.js';
 
 // A refused body this small is checked again for every problem, so that a person's typo is explained in full
@@ -29,7 +29,7 @@ export interface JsonBodyOptions extends BodySchema {
  * item is looked at, and the validator stops at the first problem (listing every problem of 500,000 bad items
  * took seconds and a 21 MB answer, and ran a capped heap out).
  */
-export function jsonBody(options: JsonBodyOptions): Middleware {
+export function jsonBody(options: JsonBodyOptions): StateMiddleware {
   const { limit, maxItems, mediaTypes, validate, explain, arrayFields } = options;
   const decoder = new TextDecoder('utf-8', { fatal: true });
   return async (ctx, next) => {

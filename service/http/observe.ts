@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Middleware } from 'koa';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
+import type { StateMiddleware } from './request-state.js';
 
 // A client's request id is echoed into logs, so it must be short and free of control characters.
 const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
@@ -10,7 +10,7 @@ const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
  * Outermost middleware: gives each request an id, then, once the response status is final, writes the one
  * log line and the metrics for it. The route is the operationId a router set, or "unmatched".
  */
-export function observeRequests(logger: Logger, metrics: Metrics): Middleware {
+export function observeRequests(logger: Logger, metrics: Metrics): StateMiddleware {
   return async (ctx, next) => {
     const started = performance.now();
     const offered = ctx.get('X-Request-Id');
@@ -27,7 +27,7 @@ export function observeRequests(logger: Logger, metrics: Metrics): Middleware {
         reqId: requestId,
         ...labels,
         durationMs: Math.round(seconds * 1e6) / 1e3,
-        cause: ctx.state.cause as string | undefined,
+        cause: ctx.state.cause,
       };
       if (ctx.state.error) logger.error({ ...line, err: ctx.state.error }, 'request failed');
       else logger.info(line, 'request');

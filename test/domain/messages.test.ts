@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { InvalidMessageError, createMessages } from '../../service/domain/messages.js';
 import { LookupTooLargeError } from '../../service/domain/lookup-budget.js';
 import { createMemoryStore } from '../../service/store/memory-store.js';
-import type { Fetched, MessageStore } from '../../service/store/message-store.js';
+import { type Fetched, type MessageStore, StoreUnavailableError } from '../../service/store/message-store.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
 
 const LIMITS = { lookupMaxBytes: 1000 };
@@ -101,6 +101,25 @@ describe('createMessages', () => {
 
       expect(refused).to.be.instanceOf(LookupTooLargeError).and.include({ index: 1 });
       expect(store.asked).to.deep.equal([digests]);
+    });
+  });
+
+  describe('readiness', () => {
+    it('when the store answers a round trip, then readiness answers what the store can do', async () => {
+      const refusing = { ...createMemoryStore(), ping: async () => ({ writesRefused: 'OOM' }) };
+
+      expect(await createMessages(refusing, LIMITS).readiness()).to.deep.equal({ writesRefused: 'OOM' });
+    });
+
+    it('when the store cannot answer, then readiness rejects with its StoreUnavailableError', async () => {
+      const down = new StoreUnavailableError('Redis is unavailable');
+      const failing = { ...createMemoryStore(), ping: () => Promise.reject(down) };
+
+      const refused = await createMessages(failing, LIMITS)
+        .readiness()
+        .catch((error: unknown) => error);
+
+      expect(refused).to.equal(down);
     });
   });
 });

@@ -29,6 +29,8 @@ describe('routing, docs and the spec', () => {
     ['GET', '/messages/batch', 'POST'],
     ['DELETE', '/messages/batch/', 'POST'],
     ['GET', '/digests/lookup', 'POST'],
+    ['POST', '/openapi.yaml', 'HEAD, GET'],
+    ['DELETE', '/docs/index.html', 'HEAD, GET'],
   ] as const) {
     it(`when ${method} ${path.slice(0, 20)} is asked for, then answers 405 with Allow: ${allow}`, async () => {
       const reply = await send(app.url, method, path);
