@@ -53,8 +53,9 @@ export function createRouter(routes: Route[]): StateMiddleware {
   };
 
   return (ctx, next) => {
-    const found = lookup(ctx.method, ctx.path);
-    if (found === null) throw unmatched(ctx.method, ctx.path);
+    const path = pathOf(ctx);
+    const found = lookup(ctx.method, path);
+    if (found === null) throw unmatched(ctx.method, path);
     const entry = found.store as Entry;
     ctx.state.route = entry.label;
     ctx.state.params = found.params;
@@ -70,6 +71,20 @@ export function createRouter(routes: Route[]): StateMiddleware {
     });
   }
 }
+
+/**
+ * The target's path, as Koa's `ctx.path` gives it, except that a target Node's URL parser refuses (an
+ * absolute-form `http://[/x` that Node's HTTP parser let through) is the client's mistake: 400, not a 500.
+ */
+function pathOf(ctx: { path: string }): string {
+  try {
+    return ctx.path;
+  } catch {
+    throw BAD_TARGET;
+  }
+}
+
+const BAD_TARGET = Object.freeze(createError(400, 'The request target is not a valid URL'));
 
 function isPattern(path: string): boolean {
   return path.includes(':') || path.includes('*');

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { type TestApp, startApp } from '../helpers/app.js';
 import { send } from '../../tools/client/http.js';
+import { decodedBody, rawExchange } from '../helpers/raw-http.js';
 
 describe('routing, docs and the spec', () => {
   let app: TestApp;
@@ -8,6 +9,17 @@ describe('routing, docs and the spec', () => {
     app = await startApp();
   });
   after(() => app.close());
+
+  for (const target of ['http://[/healthz', 'https://[::1/messages', 'http://a]/healthz']) {
+    it(`when the request target is ${target}, which Node's URL parser refuses, then answers 400 with err_msg`, async () => {
+      const port = Number(new URL(app.url).port);
+      const request = `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`;
+      const { responses } = await rawExchange({ host: '127.0.0.1', port }, Buffer.from(request, 'latin1'));
+
+      expect(responses[0]?.status).to.equal(400);
+      expect(JSON.parse(decodedBody(responses[0]!).toString('utf8')).err_msg).to.match(/not a valid URL/);
+    });
+  }
 
   for (const path of ['/', '/nope', '/message', '/messages/abc/extra', '/metrics', '/docsx']) {
     it(`when ${path} is asked for, then answers 404 with err_msg`, async () => {
