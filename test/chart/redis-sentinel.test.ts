@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { renderChart, renderNotes } from '../../tools/chart/render.js';
 import { pollUntil } from '../../tools/stack/poll.js';
@@ -284,6 +287,70 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       expect(() => renderChart({ set })).to.throw(
         refusedBySchema('externalRedis.tls: externalRedis.tls does not match: false'),
       );
+    });
+  });
+
+  describe("start-sentinel.sh, run as the pod's shell would", () => {
+    /**
+     * The sentinel file start-sentinel.sh writes on a volume whose state is `state` (nothing: a new or lost
+     * volume), for the pod `pod`, with no peer answering. redis-cli fails at once and redis-server is not
+     * started: the file is what it would have read.
+     */
+    const sentinelFileOf = (pod: string, state?: string): string => {
+      const root = mkdtempSync(join(tmpdir(), 'start-sentinel-'));
+      try {
+        const data = renderChart({ values: SENTINEL_VALUES }).one('ConfigMap', 'shaservice-redis').data;
+        const local = (script: string) =>
+          script.replaceAll('/data/sentinel', `${root}/data`).replaceAll('/etc/redis/', `${root}/etc/`);
+        mkdirSync(`${root}/etc`);
+        mkdirSync(`${root}/bin`);
+        mkdirSync(`${root}/data`);
+        for (const file of ['find-primary.sh', 'start-sentinel.sh', 'sentinel.conf']) {
+          writeFileSync(`${root}/etc/${file}`, local(data[file]!));
+        }
+        if (state !== undefined) writeFileSync(`${root}/data/sentinel.conf`, state);
+        writeFileSync(`${root}/bin/redis-cli`, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+        writeFileSync(`${root}/bin/redis-server`, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+        execFileSync('sh', [`${root}/etc/start-sentinel.sh`], {
+          env: { PATH: `${root}/bin:${process.env.PATH}`, POD_NAME: pod, REDIS_PASSWORD: 'pw' },
+        });
+        return readFileSync(`${root}/data/sentinel.conf`, 'utf8');
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    };
+    const knownReplicas = (file: string) =>
+      file.split('\n').filter((line) => line.startsWith('sentinel known-replica'));
+    const pod = (n: number) => `shaservice-redis-${n}.shaservice-redis.default.svc`;
+
+    it('when the volume is new, then the sentinel is told of every pod but the primary as a replica, so that it can lead a failover with the primary down', () => {
+      const file = sentinelFileOf('shaservice-redis-2');
+
+      expect(file).to.match(new RegExp(`^sentinel monitor shaservice ${pod(0)} 6379 2$`, 'm'));
+      expect(knownReplicas(file)).to.deep.equal([
+        `sentinel known-replica shaservice ${pod(1)} 6379`,
+        `sentinel known-replica shaservice ${pod(2)} 6379`,
+      ]);
+    });
+
+    it('when its file names another primary, then that pod is no replica and each other pod is listed once, whatever replicas the file held', () => {
+      const state = [
+        `sentinel monitor shaservice ${pod(1)} 6379 2`,
+        'sentinel config-epoch shaservice 7',
+        `sentinel known-replica shaservice ${pod(0)} 6379`,
+        `sentinel known-replica shaservice ${pod(2)} 6379`,
+        `sentinel known-replica shaservice ${pod(1)} 6379`,
+        'sentinel known-replica shaservice gone.example 6379',
+      ].join('\n');
+
+      const file = sentinelFileOf('shaservice-redis-0', state);
+
+      expect(file).to.match(new RegExp(`^sentinel monitor shaservice ${pod(1)} 6379 2$`, 'm'));
+      expect(file).to.match(/^sentinel config-epoch shaservice 7$/m);
+      expect(knownReplicas(file)).to.deep.equal([
+        `sentinel known-replica shaservice ${pod(0)} 6379`,
+        `sentinel known-replica shaservice ${pod(2)} 6379`,
+      ]);
     });
   });
 
