@@ -3,6 +3,17 @@ import { Socket } from 'node:net';
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => void;
 
+/** The request listener, and a way to know when a connection's answers are all out. */
+export type LimitedListener = Listener & {
+  /**
+   * Calls `done` once every whole request the connection carried has its answer written (a request still
+   * being read, necessarily the last, has no answer due): at once if none is pending. Never, if the
+   * connection is cut first: `done` is then dropped with the connection, no listener or timer left. One
+   * wait per connection: a later call replaces it.
+   */
+  afterAnswers(socket: Socket, done: () => void): void;
+};
+
 /**
  * Requests one connection may have in flight (received, answer not yet handed to the kernel) before the
  * server stops reading from it. Browsers and proxies (nginx to its upstreams) never pipeline; a client
@@ -23,6 +34,19 @@ interface Connection {
   running: number;
   waiting: [IncomingMessage, ServerResponse][];
   held: boolean;
+  /** The request parsed last, until it is answered. */
+  last?: IncomingMessage;
+  /** What afterAnswers waits to call. */
+  answered?: () => void;
+}
+
+/**
+ * Whether every whole request has its answer. Answers close in order, so a single one still pending is the
+ * last request's, and the last request may be one still being read, whose answer is not due.
+ */
+function allAnswered(connection: Connection): boolean {
+  const pending = connection.running + connection.waiting.length;
+  return pending === 0 || (pending === 1 && connection.last?.complete === false);
 }
 
 /**
@@ -33,7 +57,7 @@ interface Connection {
  * started (no answer yet: a request object and an empty response each, at most what one read of 64 KiB
  * held), and the socket stops reading until an answer leaves: a pipelining client sees delay, never an error.
  */
-export function limitPipelining(handle: Listener, limit = MAX_IN_FLIGHT_PER_CONNECTION): Listener {
+export function limitPipelining(handle: Listener, limit = MAX_IN_FLIGHT_PER_CONNECTION): LimitedListener {
   const connections = new WeakMap<Socket, Connection>();
 
   const start = (
@@ -46,28 +70,45 @@ export function limitPipelining(handle: Listener, limit = MAX_IN_FLIGHT_PER_CONN
     // 'close' follows the end of the answer, and also a connection cut before it.
     response.once('close', () => {
       connection.running -= 1;
+      if (connection.last === request) connection.last = undefined;
       // A connection cut closes its answers first: what still waits is dropped with it, never started.
-      if (socket.destroyed) return void (connection.waiting.length = 0);
+      if (socket.destroyed) {
+        connection.waiting.length = 0;
+        connection.answered = undefined;
+        return;
+      }
       let next: [IncomingMessage, ServerResponse] | undefined;
       while (connection.running < limit && (next = connection.waiting.shift())) {
         start(connection, socket, ...next);
       }
       if (connection.running < limit && connection.held) release(connection, socket);
+      const { answered } = connection;
+      if (answered && allAnswered(connection)) {
+        connection.answered = undefined;
+        answered();
+      }
     });
     handle(request, response);
   };
 
-  return (request, response) => {
+  const listener: Listener = (request, response) => {
     const socket = request.socket as ServerSocket;
     let connection = connections.get(socket);
     if (!connection) {
       connection = { running: 0, waiting: [], held: false };
       connections.set(socket, connection);
     }
+    connection.last = request;
     if (connection.running < limit) return start(connection, socket, request, response);
     connection.waiting.push([request, response]);
     if (!connection.held) hold(connection, socket);
   };
+  const afterAnswers = (socket: Socket, done: () => void) => {
+    const connection = connections.get(socket);
+    if (!connection || allAnswered(connection)) return done();
+    connection.answered = done;
+  };
+  return Object.assign(listener, { afterAnswers });
 }
 
 /** Stops reading from the socket the way Node's own back-pressure does, and keeps Node from undoing it. */

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { finished } from 'node:stream';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -25,6 +24,13 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
     logger.info({ status, code }, 'request refused by the HTTP parser');
   };
   const handle = app.callback();
+  const refusing = new WeakSet<Socket>();
+  const listener = limitPipelining((request, response) => {
+    if (request.headers.host !== undefined || request.httpVersion === '1.0') return handle(request, response);
+    refused(400, 'missing-host');
+    response.shouldKeepAlive = false;
+    writeJson(response, 400, 'An HTTP/1.1 request must carry a Host header');
+  });
   const server = createServer(
     {
       keepAliveTimeout: timeouts.keepAliveTimeoutMs,
@@ -34,29 +40,30 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
       // Node would answer a missing Host with an empty 400 of its own; the check below answers it as JSON.
       requireHostHeader: false,
     },
-    limitPipelining((request, response) => {
-      if (request.headers.host !== undefined || request.httpVersion === '1.0')
-        return handle(request, response);
-      refused(400, 'missing-host');
-      response.shouldKeepAlive = false;
-      writeJson(response, 400, 'An HTTP/1.1 request must carry a Host header');
-    }),
+    listener,
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const { status, text } = clientErrorAnswer(error.code);
     if (status === 0) return socket.destroy();
+    // One refusal per connection, for its first error. While its answers are still being sent, the failed
+    // parser fails again on each later read, and Node's request timeout still runs on the bytes that failed
+    // (a 408): neither may write a second refusal, nor cut the answers or the linger short.
+    if (refusing.has(socket)) return;
+    refusing.add(socket);
     const answer = () => {
       if (!socket.writable) return socket.destroy();
+      // What is still on the socket is the answer to a request still being read: once it has begun, a
+      // refusal after it would be read as its end.
+      const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (inFlight?.headersSent) return socket.destroy();
       refused(status, error.code ?? 'unknown');
       refuse(socket, rawResponse(status, text));
     };
-    // Bytes that fail to parse may follow a whole request whose answer is still on its way (pipelining): that
-    // answer is finished first, and the refusal follows it. A request still being read (a body too slow, a
-    // chunk size that does not parse) is the one refused: its answer would never come, so the refusal is now.
-    const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (inFlight && !inFlight.writableFinished && inFlight.req.complete) finished(inFlight, answer);
-    else if (inFlight?.headersSent) socket.destroy();
-    else answer();
+    // Bytes that fail to parse may follow whole requests whose answers are still on their way (pipelining,
+    // some of them still waiting their turn in limitPipelining): those answers are finished first, and the
+    // refusal follows the last. A request still being read (a body too slow, a chunk size that does not
+    // parse) is the one refused: its answer would never come, so the refusal does not wait for it.
+    listener.afterAnswers(socket, answer);
   });
   server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
     refused(417, 'expectation');

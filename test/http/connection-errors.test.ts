@@ -5,6 +5,7 @@ import { pollUntil } from '../../tools/stack/poll.js';
 import { postMessage, send } from '../../tools/client/http.js';
 import { type RawResponse, decodedBody, parseResponses, rawExchange } from '../helpers/raw-http.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
+import { MAX_IN_FLIGHT_PER_CONNECTION } from '../../service/http/pipelining.js';
 
 /** The first answer to `bytes` sent as they are on a new connection, and how long it took to come. */
 async function rawRequest(base: string, bytes: string, timeoutMs = 10_000) {
@@ -72,6 +73,43 @@ describe('requests that Node refuses before the app sees them', () => {
     expect(exchange.responses.map((response) => response.status)).to.deep.equal([200, 400]);
     expect(JSON.parse(decodedBody(exchange.responses[0]!).toString())).to.deep.equal({ status: 'ok' });
     expectJsonError(exchange.responses[1]!, 400, /not valid HTTP/);
+  });
+
+  it('when bytes that do not parse follow 5 pipelined POSTs in one write, then all 5 answers come, then the 400, then the close', async () => {
+    const target = { host: '127.0.0.1', port: Number(new URL(app.url).port) };
+    const posts = Array.from({ length: 5 }, (_, i) => {
+      const body = JSON.stringify({ message: `lost-${i}` });
+      return post(`Content-Length: ${Buffer.byteLength(body)}\r\n`, body);
+    });
+    const bytes = Buffer.from(`${posts.join('')}BLAH / HTTP/1.1\r\nHost: x\r\n\r\n`);
+
+    const exchange = await rawExchange(target, bytes, { lingerMs: 5_000 });
+
+    expect(exchange.end).to.equal('closed');
+    expect(exchange.responses.map((response) => response.status)).to.deep.equal([
+      201, 201, 201, 201, 201, 400,
+    ]);
+    expectJsonError(exchange.responses[5]!, 400, /not valid HTTP\/1\.1 \(HPE_INVALID_METHOD\)/);
+  });
+
+  it('when bytes that do not parse follow more pipelined GETs than run at once, then every answer comes, then the 400', async () => {
+    const target = { host: '127.0.0.1', port: Number(new URL(app.url).port) };
+    const count = 2 * MAX_IN_FLIGHT_PER_CONNECTION + 4;
+    const gets = Array.from(
+      { length: count },
+      (_, i) => `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: pipelined-${i}\r\n\r\n`,
+    );
+    const bytes = Buffer.from(`${gets.join('')}BLAH / HTTP/1.1\r\nHost: x\r\n\r\n`);
+
+    const exchange = await rawExchange(target, bytes, { lingerMs: 5_000 });
+
+    expect(exchange.end).to.equal('closed');
+    const answers = exchange.responses.slice(0, -1);
+    expect(answers.map((response) => response.headers['x-request-id']?.[0])).to.deep.equal(
+      Array.from({ length: count }, (_, i) => `pipelined-${i}`),
+    );
+    expect(answers.every((response) => response.status === 200)).to.equal(true);
+    expectJsonError(exchange.responses.at(-1)!, 400, /not valid HTTP\/1\.1 \(HPE_INVALID_METHOD\)/);
   });
 
   it('when the body is sent gzip with no chunked coding, then one error answers and the connection closes', async () => {

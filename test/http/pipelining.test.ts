@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { limitPipelining } from '../../service/http/pipelining.js';
+import { type LimitedListener, limitPipelining } from '../../service/http/pipelining.js';
 import { parseResponses, type RawResponse } from '../helpers/raw-http.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 
@@ -10,6 +10,7 @@ const LIMIT = 4;
 
 describe('limitPipelining', () => {
   let server: Server;
+  let limited: LimitedListener;
   let socket: Socket | undefined;
   let running = 0;
   let mostRunning = 0;
@@ -38,7 +39,8 @@ describe('limitPipelining', () => {
     mostRunning = 0;
     started = 0;
     hang = false;
-    server = createServer(limitPipelining((request, response) => void echo(request, response), LIMIT));
+    limited = limitPipelining((request, response) => void echo(request, response), LIMIT);
+    server = createServer(limited);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   });
 
@@ -124,6 +126,45 @@ describe('limitPipelining', () => {
 
     expect(started).to.equal(LIMIT);
     expect(parsed).to.equal(21);
+  });
+
+  it('when requests wait past the limit, then afterAnswers calls back once, after the last of them is answered', async () => {
+    hang = true;
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket = client;
+    client.write(
+      Array.from({ length: 3 * LIMIT }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''),
+    );
+    await pollUntil('the first requests to start', () => started === LIMIT);
+    const calls: { started: number; running: number }[] = [];
+
+    limited.afterAnswers(await accepted, () => calls.push({ started, running }));
+    hang = false;
+    await pollUntil('the call back', () => calls.length > 0);
+    await sleep(50);
+
+    expect(calls).to.deep.equal([{ started: 3 * LIMIT, running: 0 }]);
+  });
+
+  it('when the client goes away while afterAnswers waits, then it never calls back and the connection is torn down', async () => {
+    hang = true;
+    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket = client;
+    client.write(
+      Array.from({ length: 3 * LIMIT }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''),
+    );
+    await pollUntil('the first requests to start', () => started === LIMIT);
+    let calls = 0;
+
+    limited.afterAnswers(await accepted, () => (calls += 1));
+    client.destroy();
+    hang = false;
+    await pollUntil('the server to drop the connection', async () => (await connectionCount()) === 0);
+    await sleep(50);
+
+    expect(calls).to.equal(0);
   });
 
   function connectionCount(): Promise<number> {
