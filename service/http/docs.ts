@@ -1,8 +1,6 @@
-import { isHttpError } from 'http-errors';
 import send from 'koa-send';
 // The package's main entry loads the whole browser bundle into Node; only its folder is needed here.
 import getAbsoluteFSPath from 'swagger-ui-dist/absolute-path.js';
-import { noEndpoint } from './errors.js';
 import type { StateMiddleware } from './request-state.js';
 import type { Route } from './router.js';
 
@@ -21,22 +19,32 @@ const INITIALIZER = `window.onload = function () {
 
 const PREFIX = '/docs';
 
-/** Swagger UI at /docs/ (served from swagger-ui-dist, no CDN) and the spec itself at /openapi.yaml. */
+// The files Swagger UI's page loads (index.html names them), and its OAuth2 redirect page; the rest of the
+// package (its package.json, README, source maps, the Node entry) is not ours to publish.
+const ASSETS = [
+  'index.css',
+  'swagger-ui.css',
+  'swagger-ui-bundle.js',
+  'swagger-ui-standalone-preset.js',
+  'favicon-16x16.png',
+  'favicon-32x32.png',
+  'oauth2-redirect.html',
+  'oauth2-redirect.js',
+];
+
+/**
+ * Swagger UI at /docs/ (served from swagger-ui-dist, no CDN) and the spec itself at /openapi.yaml. Each file is
+ * a route of its own, so the router's 404 and 405 hold for the docs as for the API: a file that is not there
+ * is a 404 whatever the method, one that is there takes GET and HEAD.
+ */
 export function docsRoutes(specYaml: string): Route[] {
   const root = getAbsoluteFSPath();
-
-  const serveAsset: StateMiddleware = async (ctx) => {
-    let served: string | undefined;
-    try {
-      served = await send(ctx, ctx.path.slice(PREFIX.length), { root, index: 'index.html' });
-    } catch (error) {
-      // koa-send answers 400/403 to odd paths (../ and the like) and 404 to missing files; to a client, all
-      // are paths we lack.
-      throw isHttpError(error) && error.status < 500 ? noEndpoint() : error;
-    }
-    // A hidden file (.name) is left unserved without an error.
-    if (!served) throw noEndpoint();
-  };
+  const serve =
+    (file: string): StateMiddleware =>
+    async (ctx) => {
+      await send(ctx, file, { root });
+    };
+  const index = serve('index.html');
 
   return [
     {
@@ -53,7 +61,7 @@ export function docsRoutes(specYaml: string): Route[] {
       path: PREFIX,
       label: 'docs',
       // The router takes /docs and /docs/ for one path, but the page's relative URLs resolve only from /docs/.
-      run: (ctx, next) => (ctx.path === PREFIX ? ctx.redirect(`${PREFIX}/`) : serveAsset(ctx, next)),
+      run: (ctx, next) => (ctx.path === PREFIX ? ctx.redirect(`${PREFIX}/`) : index(ctx, next)),
     },
     {
       method: 'GET',
@@ -64,6 +72,11 @@ export function docsRoutes(specYaml: string): Route[] {
         ctx.body = INITIALIZER;
       },
     },
-    { method: 'GET', path: `${PREFIX}/*`, label: 'docs', run: serveAsset },
+    ...['index.html', ...ASSETS].map((file) => ({
+      method: 'GET',
+      path: `${PREFIX}/${file}`,
+      label: 'docs',
+      run: serve(file),
+    })),
   ];
 }

@@ -6,7 +6,7 @@ import type { StateMiddleware } from './request-state.js';
 /** A path and method the API port answers, and what answers it. */
 export interface Route {
   method: string;
-  /** In find-my-way's syntax: `/messages/:digest`, `/docs/*`. */
+  /** In find-my-way's syntax: `/messages/:digest`. */
   path: string;
   /** Names the route in logs and metrics, where a raw path never goes. */
   label: string;
@@ -87,7 +87,7 @@ function pathOf(ctx: { path: string }): string {
 const BAD_TARGET = Object.freeze(createError(400, 'The request target is not a valid URL'));
 
 function isPattern(path: string): boolean {
-  return path.includes(':') || path.includes('*');
+  return path.includes(':');
 }
 
 function withoutTrailingSlash(path: string): string {

@@ -104,4 +104,33 @@ describe('routing, docs and the spec', () => {
     expect(reply.status).to.equal(404);
     expect(reply.json).to.have.property('err_msg');
   });
+
+  it("when every file Swagger UI's page names is asked for, with or without a trailing slash, then each is served", async () => {
+    const page = await send(app.url, 'GET', '/docs/');
+    const files = [...page.text.matchAll(/(?:href|src)="(?:\.\/)?([^"]+)"/g)].map((match) => match[1]!);
+
+    expect(files).to.include.members(['swagger-ui.css', 'index.css', 'swagger-ui-bundle.js']);
+    for (const file of files) {
+      for (const path of [`/docs/${file}`, `/docs/${file}/`]) {
+        expect((await send(app.url, 'GET', path)).status, path).to.equal(200);
+      }
+    }
+  });
+
+  for (const path of [
+    '/docs/nope',
+    '/docs/package.json',
+    '/docs/swagger-ui-bundle.js.map',
+    '/docs/./swagger-initializer.js',
+    '/docs/x/../swagger-initializer.js',
+  ]) {
+    it(`when ${path}, which Swagger UI's page does not load, is asked for with any method, then answers 404`, async () => {
+      for (const method of ['GET', 'POST']) {
+        const reply = await send(app.url, method, path);
+
+        expect(reply.status, `${method} ${path}`).to.equal(404);
+        expect(reply.json.err_msg).to.match(/no endpoint/);
+      }
+    });
+  }
 });
