@@ -128,18 +128,24 @@ describe('limitPipelining', () => {
     expect(parsed).to.equal(21);
   });
 
-  it('when requests wait past the limit, then afterAnswers calls back once, after the last of them is answered', async () => {
+  /** Three times the limit of GETs in one write, answers held: the limit runs, the rest wait. */
+  const pipelineHeldRequests = async () => {
     hang = true;
-    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
+    const connected = new Promise<Socket>((resolve) => server.once('connection', resolve));
     const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
     socket = client;
     client.write(
       Array.from({ length: 3 * LIMIT }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''),
     );
     await pollUntil('the first requests to start', () => started === LIMIT);
+    return { client, accepted: await connected };
+  };
+
+  it('when requests wait past the limit, then afterAnswers calls back once, after the last of them is answered', async () => {
+    const { accepted } = await pipelineHeldRequests();
     const calls: { started: number; running: number }[] = [];
 
-    limited.afterAnswers(await accepted, () => calls.push({ started, running }));
+    limited.afterAnswers(accepted, () => calls.push({ started, running }));
     hang = false;
     await pollUntil('the call back', () => calls.length > 0);
     await sleep(50);
@@ -148,17 +154,10 @@ describe('limitPipelining', () => {
   });
 
   it('when the client goes away while afterAnswers waits, then it never calls back and the connection is torn down', async () => {
-    hang = true;
-    const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
-    socket = client;
-    client.write(
-      Array.from({ length: 3 * LIMIT }, (_, i) => `GET /${i} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''),
-    );
-    await pollUntil('the first requests to start', () => started === LIMIT);
+    const { client, accepted } = await pipelineHeldRequests();
     let calls = 0;
 
-    limited.afterAnswers(await accepted, () => (calls += 1));
+    limited.afterAnswers(accepted, () => (calls += 1));
     client.destroy();
     hang = false;
     await pollUntil('the server to drop the connection', async () => (await connectionCount()) === 0);
