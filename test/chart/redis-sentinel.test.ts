@@ -293,10 +293,13 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
   describe("start-sentinel.sh, run as the pod's shell would", () => {
     /**
      * The sentinel file start-sentinel.sh writes on a volume whose state is `state` (nothing: a new or lost
-     * volume), for the pod `pod`, with no peer answering. redis-cli fails at once and redis-server is not
-     * started: the file is what it would have read.
+     * volume), for the pod `pod`. Every peer sentinel answers `peers` (none answers without it); redis-server
+     * is not started: the file is what it would have read.
      */
-    const sentinelFileOf = (pod: string, state?: string): string => {
+    const sentinelFileOf = (
+      pod: string,
+      { state, peers }: { state?: string; peers?: { epoch: number; primary: string } } = {},
+    ): string => {
       const root = mkdtempSync(join(tmpdir(), 'start-sentinel-'));
       try {
         const data = renderChart({ values: SENTINEL_VALUES }).one('ConfigMap', 'shaservice-redis').data;
@@ -309,7 +312,11 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
           writeFileSync(`${root}/etc/${file}`, local(data[file]!));
         }
         if (state !== undefined) writeFileSync(`${root}/data/sentinel.conf`, state);
-        writeFileSync(`${root}/bin/redis-cli`, '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+        // SENTINEL MASTER's answer, as field and value lines.
+        const answer = peers
+          ? `printf 'ip\\n%s\\nconfig-epoch\\n%s\\nflags\\nmaster\\n' ${peers.primary} ${peers.epoch}`
+          : 'exit 1';
+        writeFileSync(`${root}/bin/redis-cli`, `#!/bin/sh\n${answer}\n`, { mode: 0o755 });
         writeFileSync(`${root}/bin/redis-server`, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
         execFileSync('sh', [`${root}/etc/start-sentinel.sh`], {
           env: { PATH: `${root}/bin:${process.env.PATH}`, POD_NAME: pod, REDIS_PASSWORD: 'pw' },
@@ -323,31 +330,39 @@ describe('chart: Redis with Sentinel, and external Sentinel or Cluster', () => {
       file.split('\n').filter((line) => line.startsWith('sentinel known-replica'));
     const pod = (n: number) => `shaservice-redis-${n}.shaservice-redis.default.svc`;
 
-    it('when the volume is new, then the sentinel is told of every pod but the primary as a replica, so that it can lead a failover with the primary down', () => {
+    it('when the volume is new and no sentinel has seen a failover (a first install), then it is told of no replica, so that pod 0 is not failed over while it starts', () => {
       const file = sentinelFileOf('shaservice-redis-2');
 
       expect(file).to.match(new RegExp(`^sentinel monitor shaservice ${pod(0)} 6379 2$`, 'm'));
+      expect(knownReplicas(file)).to.deep.equal([]);
+    });
+
+    it('when the volume is new (lost) and the peers have seen a failover, then it is told of every pod but the primary as a replica, so that it can lead the next failover with the primary down', () => {
+      const file = sentinelFileOf('shaservice-redis-2', { peers: { epoch: 5, primary: pod(2) } });
+
+      expect(file).to.match(new RegExp(`^sentinel monitor shaservice ${pod(2)} 6379 2$`, 'm'));
+      expect(file).to.match(/^sentinel config-epoch shaservice 5$/m);
       expect(knownReplicas(file)).to.deep.equal([
+        `sentinel known-replica shaservice ${pod(0)} 6379`,
         `sentinel known-replica shaservice ${pod(1)} 6379`,
-        `sentinel known-replica shaservice ${pod(2)} 6379`,
       ]);
     });
 
-    it('when its file names another primary, then that pod is no replica and each other pod is listed once, whatever replicas the file held', () => {
+    it('when its file names another primary after a failover, then that pod is no replica and each other pod is listed once, beside the replicas the file held', () => {
       const state = [
         `sentinel monitor shaservice ${pod(1)} 6379 2`,
         'sentinel config-epoch shaservice 7',
         `sentinel known-replica shaservice ${pod(0)} 6379`,
-        `sentinel known-replica shaservice ${pod(2)} 6379`,
         `sentinel known-replica shaservice ${pod(1)} 6379`,
-        'sentinel known-replica shaservice gone.example 6379',
+        'sentinel known-replica shaservice old-name.example 6379',
       ].join('\n');
 
-      const file = sentinelFileOf('shaservice-redis-0', state);
+      const file = sentinelFileOf('shaservice-redis-0', { state });
 
       expect(file).to.match(new RegExp(`^sentinel monitor shaservice ${pod(1)} 6379 2$`, 'm'));
       expect(file).to.match(/^sentinel config-epoch shaservice 7$/m);
       expect(knownReplicas(file)).to.deep.equal([
+        'sentinel known-replica shaservice old-name.example 6379',
         `sentinel known-replica shaservice ${pod(0)} 6379`,
         `sentinel known-replica shaservice ${pod(2)} 6379`,
       ]);
