@@ -8,7 +8,7 @@ import { createApiServer } from './http/server.js';
 import { createLifecycle } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { growHeapAsWithoutCap } from './heap.js';
-import { createMetrics } from './metrics.js';
+import { type Metrics, createMetrics } from './metrics.js';
 import { shutDown } from './shutdown.js';
 import { createMemoryStore } from './store/memory-store.js';
 import type { MessageStore } from './store/message-store.js';
@@ -20,8 +20,8 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env);
 
   const logger = createLogger(config.logLevel);
-  const store = openStore(config, logger);
   const metrics = createMetrics();
+  const store = openStore(config, logger, metrics);
   const lifecycle = createLifecycle();
   const app = await createApp({ config, store, logger, metrics, lifecycle });
 
@@ -53,8 +53,8 @@ async function main(): Promise<void> {
   process.on('SIGINT', onSignal);
 }
 
-function openStore(config: Config, logger: Logger): MessageStore {
-  if (config.redis) return createRedisStore({ ...config.redis, logger });
+function openStore(config: Config, logger: Logger, metrics: Metrics): MessageStore {
+  if (config.redis) return createRedisStore({ ...config.redis, logger, metrics });
   logger.warn('REDIS_URL is not set: using the embedded in-memory store; nothing persists across restarts');
   return createMemoryStore();
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { type RedisMetrics, type RedisReading, registerRedisMetrics } from './redis-metrics.js';
 
 /** Every metric the service exports, on a Registry of its own so that many apps can live in one process. */
 export interface Metrics {
@@ -13,6 +14,11 @@ export interface Metrics {
   cacheEntries: Gauge;
   /** Where the cache gauges read their values when scraped (the cache installs itself). */
   measureCache(size: () => CacheSize): void;
+  /**
+   * Registers the Redis metrics (see redis-metrics.ts), reading the connection from `read` when scraped; the
+   * Redis adapter calls it once, with the error kinds it counts, and updates the counters it gets back.
+   */
+  measureRedis(read: () => RedisReading, errorKinds: readonly string[]): RedisMetrics;
 }
 
 export interface CacheSize {
@@ -85,5 +91,6 @@ export function createMetrics(): Metrics {
     measureCache(size) {
       cacheSize = size;
     },
+    measureRedis: (read, errorKinds) => registerRedisMetrics(registry, read, errorKinds),
   };
 }

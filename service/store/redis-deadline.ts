@@ -1,7 +1,12 @@
 import { StoreUnavailableError } from './message-store.js';
 
+/** Redis did not answer a call within its deadline (a 503 like any other; counted as a timeout). */
+export class DeadlinePassedError extends StoreUnavailableError {
+  override name = 'DeadlinePassedError';
+}
+
 /**
- * The work's outcome, or StoreUnavailableError once `ms` have passed without one; the work itself goes on.
+ * The work's outcome, or DeadlinePassedError once `ms` have passed without one; the work itself goes on.
  * ioredis starts a command's own timeout only when it writes the command, and with auto-pipelining a command
  * waits unwritten while the pipeline before it is in flight: behind a hung Redis, callers waited up to two
  * timeouts under load. This deadline runs from the call.
@@ -11,7 +16,7 @@ import { StoreUnavailableError } from './message-store.js';
 export function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new StoreUnavailableError(`Redis did not answer within ${ms} ms`)),
+      () => reject(new DeadlinePassedError(`Redis did not answer within ${ms} ms`)),
       ms,
     );
     work.then(

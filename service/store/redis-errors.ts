@@ -1,5 +1,6 @@
 import { ReplyError } from 'ioredis';
 import { StoreUnavailableError } from './message-store.js';
+import { DeadlinePassedError } from './redis-deadline.js';
 
 // Reply errors that mean "not now" rather than "wrong request": the same command may succeed later.
 const TRANSIENT_REPLIES = new Set([
@@ -20,6 +21,14 @@ const TRANSIENT_REPLIES = new Set([
   'MOVED',
   'ASK',
 ]);
+
+/**
+ * The kinds of failed calls `shaservice_redis_command_errors_total` counts: each "not now" reply by its code,
+ * `connection` (closed, refused, reset, not writable), `timeout` (the call's deadline or the command timeout)
+ * and `other` (any other reply: a bug or a misconfiguration, answered 500). A fixed list, so the label's
+ * values stay bounded and every series can start at 0.
+ */
+export const ERROR_KINDS = [...TRANSIENT_REPLIES, 'connection', 'timeout', 'other'] as const;
 
 // Replies with which Redis refuses a write while it still serves reads: full (maxmemory with noeviction),
 // unable to persist, or fewer replicas than min-replicas-to-write.
@@ -70,6 +79,23 @@ export function translate(error: unknown): Error {
   if (error instanceof ReplyError && !TRANSIENT_REPLIES.has(replyCode(redacted))) return redacted;
   // Connection closed, offline, timed out, or a transient reply.
   return new StoreUnavailableError(`Redis is unavailable: ${redacted.message}`, { cause: redacted });
+}
+
+/**
+ * The kind (one of ERROR_KINDS) of a call's failure, or undefined when Redis did not fail a command: the
+ * adapter's own verdicts (too few replicas confirmed a write, counted apart; a replica or a cluster missing
+ * slots, from the readiness probe) are StoreUnavailableErrors raised on replies that succeeded.
+ */
+export function errorKind(error: unknown): string | undefined {
+  if (error instanceof DeadlinePassedError) return 'timeout';
+  if (error instanceof StoreUnavailableError) return undefined;
+  if (error instanceof ReplyError) {
+    const code = replyCode(redact(error));
+    return TRANSIENT_REPLIES.has(code) ? code : 'other';
+  }
+  // ioredis fails a command with a plain Error only for the connection (closed, offline, refused, reset, its
+  // retries exhausted) or its own command timeout; translate() reads them the same way (503).
+  return /timed out/i.test(String((error as Error | undefined)?.message)) ? 'timeout' : 'connection';
 }
 
 /** Why Redis refused a write while it still serves reads; undefined for any other error. */

@@ -1,6 +1,7 @@
 import calculateSlot from 'cluster-key-slot';
 import { type ChainableCommander, Cluster, type Redis } from 'ioredis';
 import { StoreUnavailableError } from './message-store.js';
+import type { RedisInstruments } from './redis-instruments.js';
 
 /**
  * Sends `items` in one pipeline per primary that owns some of their keys (a single Redis: one pipeline),
@@ -25,13 +26,17 @@ export function pipelinesOf(
   client: Redis | Cluster,
   keyPrefix: string,
   replicaAckTimeoutMs: number,
+  instruments: Pick<RedisInstruments, 'waiting' | 'waited'>,
 ): InPipelines {
   return async (items, keyOf, add, acks, onReply = () => undefined) => {
     await Promise.all(
       groupBySlot(client, keyPrefix, items, keyOf).map(async (slots) => {
         const pipeline = client.pipeline();
         for (const group of slots) add(pipeline, group);
-        if (acks > 0) pipeline.wait(acks, replicaAckTimeoutMs);
+        if (acks > 0) {
+          pipeline.wait(acks, replicaAckTimeoutMs);
+          instruments.waiting();
+        }
         const replies = (await pipeline.exec()) ?? [];
         for (const [error] of replies) {
           if (!error) continue;
@@ -40,7 +45,11 @@ export function pipelinesOf(
           if (client instanceof Cluster && /^(MOVED|ASK) /.test(error.message)) client.refreshSlotsCache();
           throw error;
         }
-        if (acks > 0) assertAcknowledged(Number(replies.pop()?.[1] ?? 0), acks, replicaAckTimeoutMs);
+        if (acks > 0) {
+          const acknowledged = Number(replies.pop()?.[1] ?? 0);
+          instruments.waited(acknowledged, acks);
+          assertAcknowledged(acknowledged, acks, replicaAckTimeoutMs);
+        }
         slots.forEach((group, i) => onReply(group, replies[i]?.[1]));
       }),
     );

@@ -11,8 +11,14 @@ const WRITE_PROBE = '#!lua\nreturn 1';
  * enough replicas connected for the acknowledgement setting. A primary that refuses writes for now (full,
  * say) leaves the service ready: every replica shares it and reads still work; the status says why.
  * In a Cluster each primary has its own memory, and only the writes to a full one are refused (503).
+ * The role it reads goes to `sawRole` too, for the metrics: probes come every few seconds, so the metrics
+ * follow the node's role without asking it themselves.
  */
-export async function readiness(client: Redis | Cluster, minReplicaAcks: number): Promise<StoreStatus> {
+export async function readiness(
+  client: Redis | Cluster,
+  minReplicaAcks: number,
+  sawRole: (role: string) => void,
+): Promise<StoreStatus> {
   if (client instanceof Cluster) {
     const info = String(await client.cluster('INFO'));
     if (!/cluster_state:ok/.test(info))
@@ -28,6 +34,7 @@ export async function readiness(client: Redis | Cluster, minReplicaAcks: number)
     ),
   ]);
   const [role, , replicas] = roleReply as [string, number, unknown[]?];
+  sawRole(role);
   if (role !== 'master') throw new StoreUnavailableError(`Redis is a ${role}, not a primary`);
   if ((replicas?.length ?? 0) < minReplicaAcks) {
     throw new StoreUnavailableError(

@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
 import type { MessageStore } from './message-store.js';
 import { createRedisClient } from './redis-client.js';
 import { callDeadlineMs, type RedisConfig } from './redis-config.js';
 import { withinDeadline } from './redis-deadline.js';
 import { translate } from './redis-errors.js';
+import { instrumentRedis } from './redis-instruments.js';
 import { readWithinBudget } from './redis-lookup.js';
 import { logTransitions } from './redis-outage-log.js';
 import { pipelinesOf } from './redis-pipelines.js';
@@ -13,6 +15,8 @@ import { setEachNx, wire } from './redis-writes.js';
 
 export interface RedisStoreOptions extends RedisConfig {
   logger: Logger;
+  /** Where the Redis metrics (connection, role, WAITs, errors by kind) are registered. */
+  metrics: Metrics;
 }
 
 /**
@@ -26,7 +30,8 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
   let closing = false;
   logTransitions(client, logger);
   reconnectWhenGivenUp(client, logger, () => closing);
-  const inPipelines = pipelinesOf(client, options.keyPrefix, options.replicaAckTimeoutMs);
+  const instruments = instrumentRedis(client, options.metrics);
+  const inPipelines = pipelinesOf(client, options.keyPrefix, options.replicaAckTimeoutMs, instruments);
   const deadlineMs = callDeadlineMs(options);
 
   /** Every call answers within its deadline, and fails only with errors fit to leave the adapter. */
@@ -34,6 +39,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     try {
       return await withinDeadline(command(), deadlineMs);
     } catch (error) {
+      instruments.failed(error);
       throw translate(error);
     }
   }
@@ -51,7 +57,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     async putMany(entries) {
       await run(() => putMany(entries));
     },
-    ping: () => run(() => readiness(client, minReplicaAcks)),
+    ping: () => run(() => readiness(client, minReplicaAcks, instruments.sawRole)),
     async close() {
       closing = true;
       await client.quit().catch(() => undefined);

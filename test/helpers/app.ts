@@ -22,14 +22,15 @@ export interface TestApp {
 /**
  * Builds the real app (createApp, as main.ts does) on a store of the test's choosing, listening on a free
  * loopback port, with its log lines captured. Settings come from env-style strings through loadConfig.
+ * `metrics` are those the store was built with, when it registers its own (as a Redis store does).
  */
 export async function startApp(
-  options: { store?: MessageStore; env?: Record<string, string> } = {},
+  options: { store?: MessageStore; env?: Record<string, string>; metrics?: Metrics } = {},
 ): Promise<TestApp> {
   const config = loadConfig({ PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...options.env });
   const logs: Record<string, unknown>[] = [];
   const sink = captureLines(logs);
-  const metrics = createMetrics();
+  const metrics = options.metrics ?? createMetrics();
   const lifecycle = createLifecycle();
   const store = options.store ?? createMemoryStore();
   const logger = createLogger(config.logLevel, sink);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../service/config.js';
 import { createLogger } from '../../service/logger.js';
+import { createMetrics } from '../../service/metrics.js';
 import { createRedisStore } from '../../service/store/redis-store.js';
 import { type TestApp, startApp } from './app.js';
 import { type Reply, send } from '../../tools/client/http.js';
@@ -32,8 +33,9 @@ export async function startRedisApp(
   };
   const redis = loadConfig(settings).redis;
   if (!redis) throw new Error('the settings configure no Redis');
-  const store = createRedisStore({ ...redis, logger: createLogger('silent') });
-  const app = await startApp({ store, env: settings });
+  const metrics = createMetrics();
+  const store = createRedisStore({ ...redis, logger: createLogger('silent'), metrics });
+  const app = await startApp({ store, env: settings, metrics });
   // The client connects in the background; until then readiness (rightly) answers 503.
   await pollUntilReady(app);
   return app;

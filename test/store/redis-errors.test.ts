@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { loadConfig } from '../../service/config.js';
 import { createLogger } from '../../service/logger.js';
+import { createMetrics } from '../../service/metrics.js';
 import { createRedisStore } from '../../service/store/redis-store.js';
 import { type TestApp, captureLines } from '../helpers/app.js';
 import { postMessage } from '../../tools/client/http.js';
@@ -83,7 +84,8 @@ describe('Redis errors in logs', function () {
       REDIS_PASSWORD: password,
     }).redis!;
     const lines: Record<string, unknown>[] = [];
-    const store = createRedisStore({ ...redis, logger: createLogger('info', captureLines(lines)) });
+    const logger = createLogger('info', captureLines(lines));
+    const store = createRedisStore({ ...redis, logger, metrics: createMetrics() });
     try {
       await pollUntil('the connection failure to be logged', () => lines.length > 0, 5000);
     } finally {
