@@ -27,7 +27,8 @@ export function instrumentRedis(client: Redis | Cluster, metrics: Metrics): Redi
   // Counts connections, so that a ROLE answered by a connection since closed does not set the role.
   let connection = 0;
   const ready = () => client.status === 'ready';
-  const learn = (reply: string) => (role = reply === 'master' ? 'master' : reply === 'slave' ? 'replica' : 'unknown');
+  const learn = (reply: string) =>
+    (role = reply === 'master' ? 'master' : reply === 'slave' ? 'replica' : 'unknown');
 
   if (!(client instanceof Cluster)) {
     client.on('close', () => {

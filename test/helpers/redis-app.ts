@@ -23,6 +23,17 @@ export async function startRedisApp(
   target: RedisServer | Record<string, string>,
   env: Record<string, string> = {},
 ): Promise<TestApp> {
+  const app = await openRedisApp(target, env);
+  // The client connects in the background; until then readiness (rightly) answers 503.
+  await pollUntilReady(app);
+  return app;
+}
+
+/** `startRedisApp` without waiting for readiness: for a Redis the app is not meant to find ready. */
+export async function openRedisApp(
+  target: RedisServer | Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<TestApp> {
   const topology = target instanceof RedisServer ? { REDIS_URL: target.url } : target;
   // A generous command timeout unless a test sets its own: a loaded CI machine must not turn slow into 503.
   const settings = {
@@ -35,10 +46,7 @@ export async function startRedisApp(
   if (!redis) throw new Error('the settings configure no Redis');
   const metrics = createMetrics();
   const store = createRedisStore({ ...redis, logger: createLogger('silent'), metrics });
-  const app = await startApp({ store, env: settings, metrics });
-  // The client connects in the background; until then readiness (rightly) answers 503.
-  await pollUntilReady(app);
-  return app;
+  return startApp({ store, env: settings, metrics });
 }
 
 export async function pollUntilReady(app: TestApp): Promise<void> {
