@@ -38,6 +38,9 @@
  * - ConfigMaps are not objects of their own: they are given to every `kube play` (`--configmap`), and podman keeps a
  *   ConfigMap volume as a named volume of the ConfigMap's name, shared by the release's pods (read-only, as rendered).
  * - No pause image can be pulled: podman builds each pod's infra container from the catatonit package.
+ * - No image can be pulled at all: the harness plays only the images it builds (the API's and Redis's, rendered
+ *   with `imagePullPolicy: Never`). A container that would pull another image (the optional Redis exporter,
+ *   `redis.metrics.exporter.enabled`) is refused when translated, naming it, rather than failing in podman.
  * Not bridged, and not needed by the scenarios: NetworkPolicy (podman does not enforce it), PodDisruptionBudget,
  * ServiceAccount, affinity and topology spread (one node), resource requests (podman turns cpu into shares).
  * podman gives a new named volume the owner of the container's user on first use, which stands in for fsGroup.
@@ -202,6 +205,7 @@ function podOf(
   placement: Placement,
 ): PodDraft {
   const { spec } = template;
+  for (const container of spec.containers) refuseToPull(name, container);
   const rendered = (spec.volumes ?? []) as { name: string; emptyDir?: object }[];
   const scratch = rendered.filter((volume) => volume.emptyDir).map((volume) => `${name}-${volume.name}`);
   const volumes = rendered.map(({ emptyDir, ...volume }) =>
@@ -230,6 +234,17 @@ function podOf(
       spec: { ...spec, volumes, containers: played },
     },
   };
+}
+
+/** Fails, naming the container and its image, when podman would have to pull that image from a registry. */
+function refuseToPull(pod: string, container: Container): void {
+  if (container.imagePullPolicy === 'Never') return;
+  const hint =
+    container.name === 'metrics' ? ' (set redis.metrics.exporter.enabled=false: it is off by default)' : '';
+  throw new Error(
+    `container ${container.name} of pod ${pod} would pull ${String(container.image)}, and no registry can be ` +
+      `reached here: the chart is played only with the images the harness builds${hint}`,
+  );
 }
 
 /** hostAliases for every pod: each Service's names and each headless Service's pod names, with their addresses. */
