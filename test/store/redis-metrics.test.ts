@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { type TestApp, startApp } from '../helpers/app.js';
 import { openRedisApp, pollUntilReady, startRedisApp } from '../helpers/redis-app.js';
-import { useSentinelGroup } from '../helpers/redis-fixtures.js';
+import { useRedisCluster, useSentinelGroup } from '../helpers/redis-fixtures.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 import { type Scraped, scrape } from '../helpers/scrape.js';
 import { getMessage, postMessage } from '../../tools/client/http.js';
@@ -186,6 +186,17 @@ describe('Redis metrics with Sentinel', function () {
   const { app } = useSentinelGroup({ app: {} });
 
   it('when the client found the primary through the sentinels, then connected is 1 and the role master', async () => {
+    const scraped = await scrape(app());
+
+    expect(scraped('shaservice_redis_connected')).to.equal(1);
+    expect(roles(scraped)).to.deep.equal({ master: 1, replica: 0, unknown: 0 });
+  });
+});
+
+describe('Redis metrics with a Cluster', function () {
+  const { app } = useRedisCluster({ app: {} });
+
+  it('when the cluster client is ready, then connected is 1 and the role master, since it writes to primaries only', async () => {
     const scraped = await scrape(app());
 
     expect(scraped('shaservice_redis_connected')).to.equal(1);
