@@ -57,7 +57,7 @@ export function registerRedisMetrics(
   return {
     replicaAcksWaits: new Counter({
       name: 'shaservice_redis_replica_acks_waits_total',
-      help: 'WAITs issued for replica acknowledgements of writes (REDIS_MIN_REPLICA_ACKS above 0).',
+      help: 'WAITs for replica acknowledgements of writes (REDIS_MIN_REPLICA_ACKS above 0) that Redis answered.',
       registers,
     }),
     replicaAcksMissed: new Counter({

@@ -28,7 +28,7 @@ const TRANSIENT_REPLIES = new Set([
  * and `other` (any other reply: a bug or a misconfiguration, answered 500). A fixed list, so the label's
  * values stay bounded and every series can start at 0.
  */
-export const ERROR_KINDS = [...TRANSIENT_REPLIES, 'connection', 'timeout', 'other'] as const;
+export const ERROR_KINDS: readonly string[] = [...TRANSIENT_REPLIES, 'connection', 'timeout', 'other'];
 
 // Replies with which Redis refuses a write while it still serves reads: full (maxmemory with noeviction),
 // unable to persist, or fewer replicas than min-replicas-to-write.

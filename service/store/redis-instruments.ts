@@ -9,7 +9,7 @@ export interface RedisInstruments {
   failed(error: unknown): void;
   /** Redis's ROLE answered `role` (the readiness probe asks it anyway). */
   sawRole(role: string): void;
-  /** A WAIT asked for `wanted` replicas is about to be sent. */
+  /** Redis answered a pipeline that ended in a WAIT for replicas. */
   waiting(): void;
   /** That WAIT answered that `acknowledged` replicas have the write. */
   waited(acknowledged: number, wanted: number): void;

@@ -33,11 +33,11 @@ export function pipelinesOf(
       groupBySlot(client, keyPrefix, items, keyOf).map(async (slots) => {
         const pipeline = client.pipeline();
         for (const group of slots) add(pipeline, group);
-        if (acks > 0) {
-          pipeline.wait(acks, replicaAckTimeoutMs);
-          instruments.waiting();
-        }
+        if (acks > 0) pipeline.wait(acks, replicaAckTimeoutMs);
         const replies = (await pipeline.exec()) ?? [];
+        // Counted once Redis has answered the pipeline, so that every WAIT counted has run (and a missed one
+        // is always among them); one whose connection failed first counts as a connection error instead.
+        if (acks > 0) instruments.waiting();
         for (const [error] of replies) {
           if (!error) continue;
           // ioredis follows a redirect inside a pipeline only when every command in it was redirected, and
