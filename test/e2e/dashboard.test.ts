@@ -2,11 +2,12 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import {
   type Dashboard,
-  labelValuesAsPromql,
   legendLabels,
   queryPanels,
   readDashboard,
+  resolveVariables,
   substituteVariables,
+  variableValues,
 } from '../../tools/stack/dashboard.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import type { Stack } from '../../tools/stack/stack.js';
@@ -49,12 +50,13 @@ describe('e2e: every Grafana dashboard panel, queried against the stack’s Prom
     return new Set(samples.filter((s) => s.value > 0).map((s) => `${s.metric.route} ${s.metric.status}`));
   }
 
-  /** Resolves one query variable as Grafana does on load: its values, and the first of them selected. */
-  async function resolve(name: string, known: Record<string, string>): Promise<string[]> {
-    const variable = dashboard.templating.list.find((v) => v.name === name)!;
-    const { promql, label } = labelValuesAsPromql(variable);
-    const samples = await queryPrometheus(stack.prometheusUrl, substituteVariables(promql, known));
-    return samples.map((sample) => sample.metric[label] ?? '').sort();
+  /** The values Grafana would offer for one query variable, given the ones before it. */
+  function offered(name: string, known: Record<string, string>): Promise<string[]> {
+    return variableValues(
+      stack.prometheusUrl,
+      dashboard.templating.list.find((v) => v.name === name)!,
+      known,
+    );
   }
 
   before(async function () {
@@ -63,16 +65,15 @@ describe('e2e: every Grafana dashboard panel, queried against the stack’s Prom
     // Counters are born at their first increment, and a rate needs two samples after it: a first round makes
     // the series, a second one, once they are scraped, makes every rate the panels show above 0.
     await sendTraffic();
-    let namespaces: string[] = [];
+    let resolved: Record<string, string> | undefined;
     await pollUntil(
-      'Prometheus to scrape the namespace label',
-      async () => (namespaces = await resolve('namespace', {})).length > 0,
+      'Prometheus to offer a value for every dashboard variable',
+      async () =>
+        (resolved = await resolveVariables(stack.prometheusUrl, dashboard, RATE_INTERVAL)) !== undefined,
       20_000,
       250,
     );
-    const [namespace] = namespaces as [string];
-    const [job] = (await resolve('job', { namespace })) as [string];
-    variables = { namespace, job, __rate_interval: RATE_INTERVAL };
+    variables = resolved!;
     await sendTraffic();
     const expected = ['postMessage 201', 'postMessage 400', 'getMessage 200', 'getMessage 404'];
     await pollUntil(
@@ -87,8 +88,9 @@ describe('e2e: every Grafana dashboard panel, queried against the stack’s Prom
   });
 
   it('when the namespace and job variables are resolved as Grafana resolves them, then they find the stack’s scrape job', async () => {
-    expect(await resolve('namespace', {})).to.deep.equal(['shaservice-stack']);
-    expect(await resolve('job', { namespace: 'shaservice-stack' })).to.deep.equal(['shaservice']);
+    expect(await offered('namespace', {})).to.deep.equal(['shaservice-stack']);
+    expect(await offered('job', { namespace: 'shaservice-stack' })).to.deep.equal(['shaservice']);
+    expect(await offered('job', { namespace: 'another-namespace' })).to.deep.equal([]);
     expect(variables).to.include({ namespace: 'shaservice-stack', job: 'shaservice' });
   });
 

@@ -72,14 +72,47 @@ export function legendLabels(legendFormat: string | undefined): string[] {
   return [...(legendFormat ?? '').matchAll(/\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)].map((m) => m[1] ?? '');
 }
 
-/**
- * A query variable's `label_values(metric{selector}, label)` as the PromQL that finds the same values
- * (`count by (label) (metric{selector})`), so a test can resolve it against Prometheus as Grafana would.
- */
-export function labelValuesAsPromql(variable: DashboardVariable): { promql: string; label: string } {
+/** A query variable's `label_values(metric{selector}, label)`, split into its parts. */
+export function labelValuesQuery(variable: DashboardVariable): { match: string; label: string } {
   const query = typeof variable.query === 'string' ? variable.query : variable.query.query;
-  const match = /^label_values\((.+),\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/.exec(query.trim());
-  if (!match) throw new Error(`variable ${variable.name}: not a label_values(metric, label) query: ${query}`);
-  const [, selector, label] = match as unknown as [string, string, string];
-  return { promql: `count by (${label}) (${selector})`, label };
+  const parts = /^label_values\((.+),\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)$/.exec(query.trim());
+  if (!parts?.[1] || !parts[2])
+    throw new Error(`variable ${variable.name}: not a label_values(metric, label) query: ${query}`);
+  return { match: parts[1], label: parts[2] };
+}
+
+/**
+ * A query variable's values, asked of Prometheus as Grafana asks them (`/api/v1/label/<label>/values` with the
+ * metric selector as `match[]`), with the variables before it substituted.
+ */
+export async function variableValues(
+  prometheusUrl: string,
+  variable: DashboardVariable,
+  known: Record<string, string>,
+): Promise<string[]> {
+  const { match, label } = labelValuesQuery(variable);
+  const selector = encodeURIComponent(substituteVariables(match, known));
+  const url = `${prometheusUrl}/api/v1/label/${label}/values?match[]=${selector}`;
+  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+  const body = (await response.json()) as { status: string; data?: string[] };
+  if (body.status !== 'success') throw new Error(`${url} failed: ${JSON.stringify(body)}`);
+  return body.data ?? [];
+}
+
+/**
+ * Every query variable resolved in dashboard order, each to its first value (what Grafana selects on a first
+ * load), or undefined when a variable has none yet; `$__rate_interval` is given, as Grafana derives it.
+ */
+export async function resolveVariables(
+  prometheusUrl: string,
+  dashboard: Dashboard,
+  rateInterval: string,
+): Promise<Record<string, string> | undefined> {
+  const values: Record<string, string> = { __rate_interval: rateInterval };
+  for (const variable of dashboard.templating.list.filter((v) => v.type === 'query')) {
+    const [first] = (await variableValues(prometheusUrl, variable, values)).sort();
+    if (first === undefined) return undefined;
+    values[variable.name] = first;
+  }
+  return values;
 }
