@@ -26,7 +26,7 @@ describe('e2e: every Grafana dashboard panel, queried against the stack’s Prom
   let tls: RequestOptions;
   let variables: Record<string, string>;
 
-  /** POSTs, GETs of stored and unknown digests, and malformed bodies: 201, 200, 404 and 400 on both routes. */
+  /** POSTs, GETs of stored and unknown digests, and malformed bodies: 201 and 400 on POST, 200 and 404 on GET. */
   async function sendTraffic(): Promise<void> {
     const messages = Array.from({ length: 6 }, (_, i) => `dashboard ${i} ${randomUUID()}`);
     for (const message of messages)
