@@ -23,6 +23,7 @@ scrape_configs:
     metrics_path: /metrics
     static_configs:
       - targets: [${targets}]
+        labels: { namespace: shaservice-stack } # as a ServiceMonitor's targets; dashboards select on it
 `;
 }
 
