@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { CHART_DIR, renderChart } from '../../tools/chart/render.js';
 import { ALERT_RULES_FILE, fillAlertRules } from '../../tools/stack/alert-rules.js';
@@ -86,6 +87,19 @@ describe('alert rules: one file for the chart and the stack (charts/shaservice/f
       expect(result.status, result.output).to.equal(0);
       expect(result.output).to.include(`SUCCESS: ${ALERTS.length} rules found`);
     }
+  });
+
+  it('when promtool runs the rules unit tests on synthetic series (alert-rules.promtool.yaml), then each alert fires or stays quiet as written there', () => {
+    writeFileSync(join(dir, 'alerts.yml'), stackAlertRules());
+    copyFileSync(
+      fileURLToPath(new URL('alert-rules.promtool.yaml', import.meta.url)),
+      join(dir, 'tests.yml'),
+    );
+
+    const result = promtool('test', 'rules', join(dir, 'tests.yml'));
+
+    expect(result.status, result.output).to.equal(0);
+    expect(result.output).to.include('SUCCESS');
   });
 
   it('when a placeholder has no value, then filling refuses, naming it', () => {
