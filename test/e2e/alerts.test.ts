@@ -5,7 +5,7 @@ import { type Reply, type RequestOptions, getMessage, postMessage } from '../../
 import { expectedDigest } from '../../tools/client/sha256.js';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { type Stack, startStack } from '../../tools/stack/stack.js';
-import { queryPrometheus } from './prometheus.js';
+import { type Sample, queryPrometheus } from './prometheus.js';
 import { buildService, caOf, requireStackCommands } from './stack-fixture.js';
 
 // Each alert must fire well within this after its cause: a window of 10 s, `for` of 2-3 s, 1 s evaluations.
@@ -75,23 +75,31 @@ describe('e2e: alerts fire on their real causes (the stack Prometheus evaluating
     const errorRatioWithoutTraffic = await firingNow('ShaserviceHighErrorRate');
 
     const traffic = posting();
-    const trafficStarted = performance.now();
-    const errorsFired = await firing('ShaserviceHighErrorRate');
-    const errorsAfterMs = performance.now() - trafficStarted;
+    let errorsFired: Sample[];
+    let errorsAfterMs: number;
+    let resolvedAfterMs: number;
+    let statuses: number[];
+    try {
+      const trafficStarted = performance.now();
+      errorsFired = await firing('ShaserviceHighErrorRate');
+      errorsAfterMs = performance.now() - trafficStarted;
 
-    await stack.redis.startProcess();
-    const restarted = performance.now();
-    await pollUntil(
-      'both alerts to resolve',
-      async () =>
-        (await firingNow('ShaserviceRedisUnavailable')).length +
-          (await firingNow('ShaserviceHighErrorRate')).length ===
-        0,
-      FIRES_WITHIN_MS,
-      250,
-    );
-    const resolvedAfterMs = performance.now() - restarted;
-    const statuses = await traffic.stop();
+      await stack.redis.startProcess();
+      const restarted = performance.now();
+      await pollUntil(
+        'both alerts to resolve',
+        async () =>
+          (await firingNow('ShaserviceRedisUnavailable')).length +
+            (await firingNow('ShaserviceHighErrorRate')).length ===
+          0,
+        FIRES_WITHIN_MS,
+        250,
+      );
+      resolvedAfterMs = performance.now() - restarted;
+    } finally {
+      // Stopped whatever happened, so that a failure above cannot leave requests running into the next test.
+      statuses = await traffic.stop();
+    }
 
     console.log(
       `      Redis stopped: ShaserviceRedisUnavailable firing after ${seconds(redisAfterMs)}, ShaserviceHighErrorRate ${seconds(errorsAfterMs)} after POSTs began; both resolved ${seconds(resolvedAfterMs)} after Redis was back`,
@@ -176,7 +184,10 @@ describe('e2e: alerts fire on their real causes (the stack Prometheus evaluating
     let running = true;
     const loop = (async () => {
       while (running) {
-        statuses.push((await postMessage(stack.httpsUrl, `alerting ${randomUUID()}`, tls)).status);
+        const reply = await postMessage(stack.httpsUrl, `alerting ${randomUUID()}`, tls).catch(
+          () => undefined,
+        );
+        statuses.push(reply?.status ?? 0);
         await sleep(50);
       }
     })();
