@@ -80,7 +80,7 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
     );
   });
 
-  it('when the PrometheusRule is on, then it alerts on error ratio, p99 latency and Redis, with the configured limits', () => {
+  it('when the PrometheusRule is on, then it alerts on error ratio, p99 latency, Redis and down targets, with the configured limits', () => {
     const rule = renderChart({ values: ['ci/monitoring-values.yaml'] }).one('PrometheusRule');
     const rules: { alert: string; expr: string; for: string }[] = rule.spec.groups[0].rules;
     const byName = Object.fromEntries(rules.map((r) => [r.alert, r]));
@@ -89,6 +89,7 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
       'ShaserviceHighErrorRate',
       'ShaserviceHighLatency',
       'ShaserviceRedisUnavailable',
+      'ShaserviceTargetDown',
     ]);
     expect(byName.ShaserviceHighErrorRate!.expr)
       .to.match(/status=~"5\.\."/)
@@ -98,6 +99,9 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
       .to.match(/histogram_quantile\(0\.99,/)
       .and.match(/> 0\.25\s*$/);
     expect(byName.ShaserviceRedisUnavailable!.expr).to.include('shaservice_store_errors_total');
+    expect(byName.ShaserviceRedisUnavailable!.for).to.equal('1m');
+    expect(byName.ShaserviceTargetDown!.expr).to.match(/^up\{.*\} == 0\s*$/);
+    expect(byName.ShaserviceTargetDown!.for).to.equal('5m');
     for (const r of rules) expect(r.expr).to.include('namespace="default", job="shaservice"');
   });
 

@@ -51,6 +51,8 @@ async function main(): Promise<void> {
     },
     keepDir: values.keep,
     onReplicaRestart: (line) => console.log(line),
+    // The chart's probes.readiness.periodSeconds.
+    readinessProbeMs: 5_000,
   });
   // Whatever ends this process, no server of ours outlives it (short of SIGKILL, which nothing can catch).
   process.on('exit', () => stack.killNow());

@@ -6,6 +6,7 @@ import { type Certificates, makeCertificates } from './certificates.js';
 import type { Child } from './child.js';
 import { DEFAULT_PROXY_LIMITS, type ProxyLimits, startNginx } from './nginx.js';
 import { startPrometheus } from './prometheus.js';
+import { ReadinessProber } from './readiness-prober.js';
 import { RedisServer } from './redis-server.js';
 import { Replica } from './replica.js';
 
@@ -31,6 +32,11 @@ export interface StackOptions {
    * so that tests which kill a replica decide themselves when it comes back.
    */
   onReplicaRestart?: (line: string) => void;
+  /**
+   * GET /readyz on every replica this often, as the kubelet's readiness probe does (the readiness alert counts
+   * these probes); default none, so that tests counting requests see only their own.
+   */
+  readinessProbeMs?: number;
 }
 
 export interface Stack {
@@ -109,6 +115,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await Promise.all(replicas.map((replica) => replica.start()));
     const report = options.onReplicaRestart;
     if (report) for (const replica of replicas) replica.restartWhenItDies(report);
+    if (options.readinessProbeMs) {
+      const prober = new ReadinessProber(replicas, options.readinessProbeMs);
+      prober.start();
+      started.push([prober]);
+    }
     const upstreamPorts = ports.replicas.map(([port]) => port);
     const nginx = await startNginx({
       ...ports,
