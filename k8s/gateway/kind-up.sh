@@ -8,9 +8,11 @@
 # v0.9.0 it implements Gateway API natively (its Envoy runs in a container beside the node, with an address
 # of its own), and the Kubernetes blog's "Experimenting with Gateway API using kind" (January 2026) uses it.
 # It is a process on the host, not a chart: it needs the Docker socket to start those containers.
-# It supports the 308 redirect; it does not list HTTPRoute timeouts among its supported features, so on kind
-# the route's timeouts may not be enforced (README: Exposing the API). Envoy Gateway, from its Helm chart,
-# would enforce them; the chart's HTTPRoute works with either.
+# Its GatewayClass lists what it supports (kubectl get gatewayclass cloud-provider-kind -o
+# jsonpath='{.status.supportedFeatures}'): its 2026 sources list the 308 redirect (else set
+# httpRoute.httpsRedirect.statusCode=301) but not HTTPRoute timeouts, so on kind the route's timeouts may not
+# be enforced (README: Exposing the API). Envoy Gateway, from its Helm chart, enforces both; the chart's
+# HTTPRoute works with either.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 host=${1:-shaservice.test}
@@ -32,8 +34,9 @@ kubectl wait --for condition=Established --timeout=60s \
   crd/gatewayclasses.gateway.networking.k8s.io crd/gateways.gateway.networking.k8s.io \
   crd/httproutes.gateway.networking.k8s.io crd/referencegrants.gateway.networking.k8s.io
 
-# One cloud-provider-kind serves every kind cluster of the host. --gateway-channel disabled: it would
-# otherwise install its own (older) copy of the CRDs, which the pinned release's safe-upgrades policy refuses.
+# One cloud-provider-kind serves every kind cluster of the host. --gateway-channel disabled: it would otherwise
+# install the copy of the CRDs built into it (v1.4.0 in v0.10.0) at start-up, which the safe-upgrades
+# ValidatingAdmissionPolicy of newer releases refuses, and then fails to start.
 if ! pgrep -x cloud-provider-kind >/dev/null && [ -z "$(docker ps -q --filter name='^cloud-provider-kind$')" ]; then
   docker run -d --name cloud-provider-kind --restart unless-stopped --network host \
     -v /var/run/docker.sock:/var/run/docker.sock \
