@@ -11,8 +11,13 @@ if ! kind get clusters | grep -qx shaservice; then
 fi
 kubectl config use-context kind-shaservice
 
+# ingress-nginx was retired upstream in March 2026: chart 4.15.1 (controller 1.15.1) is its last release.
+# Pinned, so every new cluster gets that release and not whatever the repository index says; the Gateway
+# API path (k8s/gateway/kind-up.sh) is the one whose implementations still receive releases.
+ingress_nginx_chart_version=4.15.1
+
 helm upgrade --install ingress-nginx ingress-nginx \
-  --repo https://kubernetes.github.io/ingress-nginx \
+  --repo https://kubernetes.github.io/ingress-nginx --version "$ingress_nginx_chart_version" \
   --namespace ingress-nginx --create-namespace \
   --values "$here/values-kind.yaml" --values "$here/values-proxy.yaml" --wait --timeout 5m
 kubectl wait --namespace ingress-nginx --for=condition=ready pod \

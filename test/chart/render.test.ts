@@ -15,7 +15,7 @@ describe('chart rendering (helm template, or the Go + Sprig renderer without hel
     requireRenderer(this);
   });
 
-  it('when the ci values sets are listed, then all eleven required sets are there', () => {
+  it('when the ci values sets are listed, then all fourteen required sets are there', () => {
     expect(ciValuesFiles()).to.include.members([
       'ci/sentinel-values.yaml',
       'ci/external-sentinel-values.yaml',
@@ -23,6 +23,9 @@ describe('chart rendering (helm template, or the Go + Sprig renderer without hel
       'ci/default-values.yaml',
       'ci/ingress-tls-values.yaml',
       'ci/gateway-api-values.yaml',
+      'ci/gateway-api-redirect-values.yaml',
+      'ci/certificate-ingress-values.yaml',
+      'ci/certificate-gateway-values.yaml',
       'ci/hpa-values.yaml',
       'ci/monitoring-values.yaml',
       'ci/external-redis-values.yaml',

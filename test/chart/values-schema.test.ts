@@ -106,6 +106,26 @@ describe('chart values.schema.json', () => {
       { ingress: { enabled: true }, httpRoute: { enabled: true } },
       /\/httpRoute\/enabled must be equal to constant/,
     ],
+    [
+      'a certificate has no issuer',
+      { ingress: { enabled: true }, certificate: { enabled: true } },
+      /\/certificate\/issuerRef\/name must NOT have fewer than 1 characters/,
+    ],
+    [
+      'a certificate has nothing to serve it',
+      { certificate: { enabled: true, issuerRef: { name: 'ca' } } },
+      /\/ingress\/enabled must be equal to constant/,
+    ],
+    [
+      'a route timeout is not a Gateway API duration',
+      { httpRoute: { timeouts: { backendRequest: '10 s' } } },
+      /\/httpRoute\/timeouts\/backendRequest must match pattern/,
+    ],
+    [
+      'the redirect status is not a redirect Gateway API allows',
+      { httpRoute: { httpsRedirect: { statusCode: 304 } } },
+      /\/httpRoute\/httpsRedirect\/statusCode must be equal to one of the allowed values/,
+    ],
   ];
   for (const [what, overrides, message] of bad) {
     it(`when ${what}, then the schema rejects it and names the value`, () => {

@@ -15,7 +15,13 @@ const RENDERER_SOURCE = join(ROOT, 'tools/chart/renderer');
 export interface Manifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    // Set by the chart on its Certificate only, which goes to the Gateway's namespace with the HTTPRoute.
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   // Assertions walk into specs of every kind; a loose type keeps them short.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   spec?: any;

@@ -77,6 +77,31 @@ such as 1.10 must still be quoted: as a number it is 1.1.
 {{- end }}
 
 {{/*
+A Gateway API duration ("1m30s", "500ms"; empty is 0) in milliseconds, so that two of them can be compared.
+*/}}
+{{- define "shaservice.durationMs" -}}
+{{- $unitMs := dict "h" 3600000 "m" 60000 "s" 1000 "ms" 1 }}
+{{- $total := 0 }}
+{{- range regexFindAll "[0-9]+(ms|h|m|s)" (. | default "") -1 }}
+{{- $total = add $total (mul (regexFind "^[0-9]+" . | int64) (get $unitMs (regexReplaceAll "^[0-9]+" . ""))) }}
+{{- end }}
+{{- $total }}
+{{- end }}
+
+{{/*
+Where the API's certificate goes: the Ingress's Secret beside it in the release's namespace, or, with the
+HTTPRoute, the Gateway listener's Secret in the Gateway's namespace (the first parentRef's; a listener reads
+Secrets of its own namespace). Answers the namespace.
+*/}}
+{{- define "shaservice.certificateNamespace" -}}
+{{- if .Values.httpRoute.enabled }}
+{{- (first .Values.httpRoute.parentRefs).namespace | default .Release.Namespace }}
+{{- else }}
+{{- .Release.Namespace }}
+{{- end }}
+{{- end }}
+
+{{/*
 The Redis StatefulSet, its headless Service, ConfigMap and Secret: at most 52 characters, since the
 controller labels each pod `controller-revision-hash: <name>-<10-character hash>` and a label value holds
 63. No working release changes name: a longer StatefulSet name never got its pods created.
