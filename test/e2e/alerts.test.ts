@@ -110,6 +110,7 @@ describe('e2e: alerts fire on their real causes (the stack Prometheus evaluating
         alertname: 'ShaserviceRedisUnavailable',
         alertstate: 'firing',
         job: 'shaservice',
+        namespace: 'shaservice-stack',
         severity: 'critical',
       },
     ]);

@@ -11,13 +11,17 @@ export interface PrometheusOptions {
   targetPorts: number[];
 }
 
+/** The namespace label the stack's targets get, as a ServiceMonitor's do: the dashboard and the alerts select on it. */
+export const STACK_NAMESPACE = 'shaservice-stack';
+
 /**
  * The chart's alert rules for the stack's one job, with windows and durations short enough for a test to see an
  * alert fire within seconds (a window of ten 1 s scrapes; the chart's defaults are minutes).
  */
 export const STACK_ALERT_PLACEHOLDERS = {
   GROUP: 'shaservice',
-  SELECTOR: 'job="shaservice"',
+  // The chart's selector, for the stack's namespace and job.
+  SELECTOR: `namespace="${STACK_NAMESPACE}", job="shaservice"`,
   RATE_WINDOW: '10s',
   ERROR_RATIO: 0.05,
   // Above what two shared cores give a healthy stack under a test's load, so that only a real slowdown fires.
@@ -49,7 +53,7 @@ scrape_configs:
     metrics_path: /metrics
     static_configs:
       - targets: [${targets}]
-        labels: { namespace: shaservice-stack } # as a ServiceMonitor's targets; dashboards select on it
+        labels: { namespace: ${STACK_NAMESPACE} }
 `;
 }
 
