@@ -1,13 +1,13 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../tools/client/chromium.js';
 import { ROOT } from '../../tools/stack/service-environment.js';
 import type { Stack } from '../../tools/stack/stack.js';
 import { requireCommand } from '../helpers/require-command.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
 import { useStack } from './stack-fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 // The committed screenshot is rewritten only on request, so a test run leaves the work tree clean.
 const SCREENSHOT = process.env.UPDATE_SCREENSHOT === '1' ? join(ROOT, 'docs/swagger-ui.png') : undefined;
 
@@ -18,19 +18,10 @@ describe('e2e: Swagger UI in headless Chromium, through nginx', () => {
   before(async function () {
     requireCommand(this, CHROMIUM);
     stack = await useStack(this);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        // Trusts exactly our server key (Chromium reads no CA file); any other certificate still fails.
-        `--ignore-certificate-errors-spki-list=${stack.certificates.serverSpkiSha256}`,
-      ],
-    });
+    browser = await launchChromium([
+      // Trusts exactly our server key (Chromium reads no CA file); any other certificate still fails.
+      `--ignore-certificate-errors-spki-list=${stack.certificates.serverSpkiSha256}`,
+    ]);
   });
 
   after(async () => {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../client/chromium.js';
 import { getMessage, postJson, postMessage } from '../client/http.js';
 import { expectedDigest } from '../client/sha256.js';
 import { queryPanels, readDashboard, resolveVariables, substituteVariables } from './dashboard.js';
@@ -12,7 +12,6 @@ import { pollUntil } from './poll.js';
 import { ROOT } from './service-environment.js';
 import { type Stack, startStack } from './stack.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = join(ROOT, 'docs/prometheus-requests.png');
 const TRAFFIC_MS = 60_000;
 // Far above what a minute at this pace sends: only a runaway loop reaches it.
@@ -81,17 +80,7 @@ async function main(): Promise<void> {
     const expr = substituteVariables(panel.targets[0].expr, variables ?? {});
     console.log(`graphing ${expr}`);
 
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const query = new URLSearchParams({ 'g0.expr': expr, 'g0.tab': '0', 'g0.range_input': '5m' });
