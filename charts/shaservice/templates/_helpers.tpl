@@ -77,15 +77,16 @@ such as 1.10 must still be quoted: as a number it is 1.1.
 {{- end }}
 
 {{/*
-A Gateway API duration ("1m30s", "500ms"; empty is 0) in milliseconds, so that two of them can be compared.
+A duration in milliseconds, so that two of them can be compared: a Gateway API one ("1m30s", "500ms"), a
+Prometheus one (also y = 365d, w, d) or a Go one as cert-manager reads it (decimals: "1.5h"). Empty is 0.
 */}}
 {{- define "shaservice.durationMs" -}}
-{{- $unitMs := dict "h" 3600000 "m" 60000 "s" 1000 "ms" 1 }}
-{{- $total := 0 }}
-{{- range regexFindAll "[0-9]+(ms|h|m|s)" (. | default "") -1 }}
-{{- $total = add $total (mul (regexFind "^[0-9]+" . | int64) (get $unitMs (regexReplaceAll "^[0-9]+" . ""))) }}
+{{- $unitMs := dict "y" 31536000000 "w" 604800000 "d" 86400000 "h" 3600000 "m" 60000 "s" 1000 "ms" 1 }}
+{{- $total := 0.0 }}
+{{- range regexFindAll "[0-9]+(\\.[0-9]+)?(ms|y|w|d|h|m|s)" (. | default "") -1 }}
+{{- $total = addf $total (mulf (regexFind "^[0-9.]+" . | float64) (get $unitMs (regexReplaceAll "^[0-9.]+" . ""))) }}
 {{- end }}
-{{- $total }}
+{{- $total | int64 }}
 {{- end }}
 
 {{/*
@@ -99,6 +100,61 @@ Secrets of its own namespace). Answers the namespace.
 {{- else }}
 {{- .Release.Namespace }}
 {{- end }}
+{{- end }}
+
+{{/*
+The Certificate of the Gateway listener, in the Gateway's namespace, which other releases share: named after
+the release's namespace and full name, so that two releases never collide there. At most 59 characters (a
+hash of the whole name replaces a cut tail), so that the Secret named after it with "-tls" fits 63.
+*/}}
+{{- define "shaservice.gatewayCertificateName" -}}
+{{- $name := printf "%s-%s" .Release.Namespace (include "shaservice.fullname" .) }}
+{{- if gt (len $name) 59 }}
+{{- printf "%s-%s" ($name | trunc 50 | trimSuffix "-") ($name | sha256sum | trunc 8) }}
+{{- else }}
+{{- $name }}
+{{- end }}
+{{- end }}
+
+{{/* The Secret the Gateway listener's certificate goes into: certificate.gatewaySecretName, or one of the release's own. */}}
+{{- define "shaservice.gatewaySecretName" -}}
+{{- .Values.certificate.gatewaySecretName | default (printf "%s-tls" (include "shaservice.gatewayCertificateName" .)) }}
+{{- end }}
+
+{{/*
+The listeners the HTTPS redirect route attaches to: httpRoute.httpsRedirect.parentRefs, or when it is empty
+each Gateway of httpRoute.parentRefs at its listener httpsRedirect.sectionName (the API route's port left out),
+so that moving the API route moves the redirect with it. Answers YAML: {refs: [...]}.
+*/}}
+{{- define "shaservice.redirectParentRefs" -}}
+{{- $redirect := .Values.httpRoute.httpsRedirect }}
+{{- $refs := $redirect.parentRefs }}
+{{- if not $refs }}
+{{- $refs = list }}
+{{- range .Values.httpRoute.parentRefs }}
+{{- $refs = append $refs (merge (dict "sectionName" $redirect.sectionName) (omit . "sectionName" "port")) }}
+{{- end }}
+{{- $refs = uniq $refs }}
+{{- end }}
+{{- toYaml (dict "refs" $refs) }}
+{{- end }}
+
+{{/*
+One parentRef as the listener it means, for comparing: group/kind/namespace/name/sectionName/port with the
+CRD's defaults (a Gateway of gateway.networking.k8s.io, in the route's namespace) filled in. Takes (list . ref).
+*/}}
+{{- define "shaservice.parentRefKey" -}}
+{{- $ref := index . 1 }}
+{{- printf "%s/%s/%s/%s/%s/%v" ($ref.group | default "gateway.networking.k8s.io") ($ref.kind | default "Gateway") ($ref.namespace | default (index . 0).Release.Namespace) $ref.name ($ref.sectionName | default "") ($ref.port | default "") }}
+{{- end }}
+
+{{/*
+Labels the chart sets merged with a user's extra labels, the chart's winning where a key is in both (a YAML
+mapping cannot hold a key twice), written sorted and quoted as YAML needs. Takes (list chartLabelsYaml userLabels).
+*/}}
+{{- define "shaservice.mergeLabels" -}}
+{{- $own := fromYaml (index . 0) }}
+{{- toYaml (merge $own (index . 1 | default dict)) }}
 {{- end }}
 
 {{/*
