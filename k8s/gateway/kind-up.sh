@@ -2,7 +2,8 @@
 # One command from nothing to a kind cluster ready for `skaffold dev -p kind-gateway`, without ingress-nginx:
 # the cluster, the Gateway API CRDs, cloud-provider-kind as the Gateway implementation, the TLS secret for HOST
 # and the Gateway (k8s/gateway/*.yaml). Prints how to reach the API through it.
-# Usage: kind-up.sh [HOST]   (npm run kind:gateway)
+# Usage: kind-up.sh [HOST]   (npm run kind:gateway); HOST must be shaservice.test, the host the
+# kind-gateway skaffold profile's release answers (refused otherwise, saying what to do instead).
 #
 # Why cloud-provider-kind: kind's own documentation (Ingress and LoadBalancer pages, 2026) points to it; since
 # v0.9.0 it implements Gateway API natively (its Envoy runs in a container beside the node, with an address
@@ -16,6 +17,15 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 host=${1:-shaservice.test}
+# The kind-gateway skaffold profile installs the chart with its default host, shaservice.test, and skaffold has
+# no flag to change a chart value: a certificate for another host would not match the route. Refuse it rather
+# than print commands that fail.
+if [ "$host" != shaservice.test ]; then
+  echo "kind-up.sh: the kind-gateway profile answers shaservice.test only; for $host, run this without HOST" >&2
+  echo "  and install the chart with helm: --set httpRoute.enabled=true --set 'httpRoute.hostnames[0]=$host'" >&2
+  echo "  after k8s/ingress-nginx/make-tls-secret.sh $host shaservice-tls default" >&2
+  exit 2
+fi
 cluster=shaservice-gateway
 
 # Pinned: the standard channel only (no experimental CRDs), at a release whose HTTPRoute allows the 308
@@ -37,11 +47,20 @@ kubectl wait --for condition=Established --timeout=60s \
 # One cloud-provider-kind serves every kind cluster of the host. --gateway-channel disabled: it would otherwise
 # install the copy of the CRDs built into it (v1.4.0 in v0.10.0) at start-up, which the safe-upgrades
 # ValidatingAdmissionPolicy of newer releases refuses, and then fails to start.
-if ! pgrep -x cloud-provider-kind >/dev/null && [ -z "$(docker ps -q --filter name='^cloud-provider-kind$')" ]; then
-  docker run -d --name cloud-provider-kind --restart unless-stopped --network host \
-    -v /var/run/docker.sock:/var/run/docker.sock \
-    "registry.k8s.io/cloud-provider-kind/cloud-controller-manager:$cloud_provider_kind_version" \
-    --gateway-channel disabled
+# A binary run by hand shows up by its path (pgrep -x would compare only the first 15 characters of the name,
+# "cloud-provider-", and never match); the container is started again if it exists but is stopped, since
+# `docker run --name` refuses a name in use.
+if ! pgrep -f '(^|/)cloud-provider-kind( |$)' >/dev/null; then
+  if [ -n "$(docker ps -aq --filter name='^cloud-provider-kind$')" ]; then
+    if [ -z "$(docker ps -q --filter name='^cloud-provider-kind$')" ]; then
+      docker start cloud-provider-kind
+    fi
+  else
+    docker run -d --name cloud-provider-kind --restart unless-stopped --network host \
+      -v /var/run/docker.sock:/var/run/docker.sock \
+      "registry.k8s.io/cloud-provider-kind/cloud-controller-manager:$cloud_provider_kind_version" \
+      --gateway-channel disabled
+  fi
 fi
 echo "Waiting for the GatewayClass cloud-provider-kind ..."
 for _ in $(seq 60); do

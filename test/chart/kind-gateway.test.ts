@@ -39,7 +39,13 @@ describe('k8s/gateway: the Gateway that kind-up.sh makes for `skaffold dev -p ki
   it("when the chart's HTTPRoute and redirect route attach with their default parentRefs, then the Gateway and listeners they name exist", () => {
     const gateway = one('Gateway');
     const listeners = new Map(gateway.spec.listeners.map((l: Loose) => [l.name, l]));
-    const refs = [...chartDefaults.httpRoute.parentRefs, ...chartDefaults.httpRoute.httpsRedirect.parentRefs];
+    // The redirect's parentRefs are derived from the API route's by default: read them from the render.
+    const routes = renderChart({
+      inline: { httpRoute: { enabled: true, httpsRedirect: { enabled: true } } },
+    }).all('HTTPRoute');
+    const refs = routes.flatMap((route) => route.spec.parentRefs as Loose[]);
+
+    expect(refs.map((ref) => ref.sectionName)).to.deep.equal(['https', 'http']);
 
     for (const ref of refs) {
       expect(gateway.metadata).to.include({ name: ref.name, namespace: ref.namespace });

@@ -114,7 +114,11 @@ describe('chart: NOTES.txt prints commands that work as printed, for each way th
       'kubectl --namespace gateway-system get gateway public -o jsonpath={.status.addresses[0].value}',
     );
     expect(commands).to.include(
-      `curl -s --connect-to shaservice.example.test:443:${ADDRESS}:443 https://shaservice.example.test/messages ${POST}`,
+      `curl -s --cacert shaservice-tls.crt --connect-to shaservice.example.test:443:${ADDRESS}:443 https://shaservice.example.test/messages ${POST}`,
+    );
+    // The listener's certificate, read from the Secret its certificateRefs name, as the Ingress one is.
+    expect(commands).to.include(
+      `kubectl --namespace ${ADDRESS} get secret ${ADDRESS} -o jsonpath={.data.tls\\.crt}`,
     );
     expectPortForwardFirst(notes, commands);
     expectEveryCurlReachable(commands);
