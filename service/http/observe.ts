@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
+import { refusalOf } from './refusal.js';
 import type { StateMiddleware } from './request-state.js';
 
 // A client's request id is echoed into logs, so it must be short and free of control characters.
@@ -19,8 +20,12 @@ export function observeRequests(logger: Logger, metrics: Metrics): StateMiddlewa
     try {
       await next();
     } finally {
-      const seconds = (performance.now() - started) / 1000;
-      const labels = { method: ctx.method, route: ctx.state.route ?? 'unmatched', status: ctx.status };
+      // When the server answered in the app's place (a 408 to a body too slow), that answer is what the client
+      // got, at the time it was written; whatever the app made of the cut connection afterwards never left.
+      const refusal = refusalOf(ctx.res);
+      const seconds = ((refusal?.at ?? performance.now()) - started) / 1000;
+      const status = refusal?.status ?? ctx.status;
+      const labels = { method: ctx.method, route: ctx.state.route ?? 'unmatched', status };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, seconds);
       const line = {
@@ -28,6 +33,7 @@ export function observeRequests(logger: Logger, metrics: Metrics): StateMiddlewa
         ...labels,
         durationMs: Math.round(seconds * 1e6) / 1e3,
         cause: ctx.state.cause,
+        code: refusal?.code,
       };
       if (ctx.state.error) logger.error({ ...line, err: ctx.state.error }, 'request failed');
       else logger.info(line, 'request');

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
 import { limitPipelining } from './pipelining.js';
+import { markRefused } from './refusal.js';
 
 type Timeouts = Pick<Config, 'keepAliveTimeoutMs' | 'requestTimeoutMs' | 'headersTimeoutMs'>;
 
@@ -56,7 +57,10 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
       // refusal after it would be read as its end.
       const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
       if (inFlight?.headersSent) return socket.destroy();
-      refused(status, error.code ?? 'unknown');
+      // A request the app is still reading (its body too slow, or not parsing) is the app's to log and count,
+      // with its method and route, once it is done with it; a refusal of anything else is counted here.
+      if (inFlight) markRefused(inFlight, status, error.code ?? 'unknown');
+      else refused(status, error.code ?? 'unknown');
       refuse(socket, rawResponse(status, text));
     };
     // Bytes that fail to parse may follow whole requests whose answers are still on their way (pipelining,

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { type TestApp, startApp } from '../helpers/app.js';
+import { type TestApp, metricValue, startApp } from '../helpers/app.js';
+import { scrape } from '../helpers/scrape.js';
 import { connect } from 'node:net';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { postMessage, send } from '../../tools/client/http.js';
@@ -260,5 +261,86 @@ describe('clients that hang up early', () => {
 
     expect(app.logs.slice(before)).to.have.length(2);
     expect(app.logs[before]).to.include({ msg: 'request', route: 'postMessage', status: 400 });
+  });
+});
+
+/** Sends a POST's headers declaring `declared` body bytes, then one byte every `everyMs`; the server's answer. */
+async function dripBody(base: string, declared: number, everyMs: number): Promise<RawResponse | undefined> {
+  const socket = connect(Number(new URL(base).port), '127.0.0.1');
+  socket.write(
+    `POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n{`,
+  );
+  const drip = setInterval(() => socket.write(' '), everyMs);
+  const received: Buffer[] = [];
+  socket.on('data', (chunk: Buffer) => received.push(chunk));
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('close', resolve)).finally(() => clearInterval(drip));
+  return parseResponses(Buffer.concat(received)).responses[0];
+}
+
+describe('requests the server times out or refuses while the app reads them', () => {
+  let app: TestApp;
+  beforeEach(async () => {
+    app = await startApp({ env: { REQUEST_TIMEOUT_MS: '1000' } });
+  });
+  afterEach(() => app.close());
+
+  const requestLines = () =>
+    app.logs.filter((line) => line.msg === 'request' || line.msg === 'request refused by the HTTP parser');
+
+  it('when 3 clients send a body a byte at a time, then each is one 408 of POST postMessage: one line, one count, one observation', async () => {
+    const replies = await Promise.all([1, 2, 3].map(() => dripBody(app.url, 70, 200)));
+    // The request's own chain ends when the refused socket closes: its line is the last thing written.
+    await pollUntil('the 3 request lines', () => requestLines().length >= 3);
+
+    expect(replies.map((reply) => reply?.status)).to.deep.equal([408, 408, 408]);
+    const lines = requestLines();
+    expect(lines).to.have.length(3);
+    for (const line of lines) {
+      expect(line).to.include({ msg: 'request', method: 'POST', route: 'postMessage', status: 408 });
+      // Timed out after REQUEST_TIMEOUT_MS plus at most one 1 s sweep, not when the socket finally closed.
+      expect(line.durationMs).to.be.within(900, 2_500);
+    }
+    const scraped = await scrape(app);
+    const labels = { method: 'POST', route: 'postMessage', status: '408' };
+    expect(scraped('http_requests_total', labels)).to.equal(3);
+    expect(scraped('http_request_duration_seconds_count', labels)).to.equal(3);
+    expect(scraped('http_request_duration_seconds_bucket', { ...labels, le: '2.5' })).to.equal(3);
+    const text = await app.metrics.registry.metrics();
+    expect(text.split('\n').filter((line) => line.startsWith('http_requests_total{'))).to.deep.equal([
+      'http_requests_total{method="POST",route="postMessage",status="408"} 3',
+    ]);
+  });
+
+  it('when a chunk size does not parse in a body the app is reading, then its one line and count are the 400 of postMessage', async () => {
+    const head =
+      'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked';
+
+    const reply = await rawRequest(app.url, `${head}\r\n\r\nzz\r\n`, 900);
+    await pollUntil('the request line', () => requestLines().length >= 1);
+
+    expect(reply.status).to.equal(400);
+    expect(requestLines()).to.have.length(1);
+    expect(requestLines()[0]).to.include({
+      method: 'POST',
+      route: 'postMessage',
+      status: 400,
+      code: 'HPE_INVALID_CHUNK_SIZE',
+    });
+    const text = await app.metrics.registry.metrics();
+    expect(text.split('\n').filter((line) => line.startsWith('http_requests_total{'))).to.deep.equal([
+      'http_requests_total{method="POST",route="postMessage",status="400"} 1',
+    ]);
+  });
+
+  it('when headers stop half way, so that no request reached the app, then the refusal is still one line and one count', async () => {
+    const reply = await rawRequest(app.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ', 5_000);
+
+    expect(reply.status).to.equal(408);
+    expect(requestLines()).to.have.length(1);
+    expect(requestLines()[0]).to.include({ msg: 'request refused by the HTTP parser', status: 408 });
+    expect(
+      await metricValue(app.metrics, 'http_requests_total', { route: 'unmatched', status: '408' }),
+    ).to.equal(1);
   });
 });
