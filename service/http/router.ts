@@ -55,9 +55,12 @@ export function createRouter(routes: Route[]): StateMiddleware {
   return (ctx, next) => {
     const path = pathOf(ctx);
     const found = lookup(ctx.method, path);
+    if (found !== null) ctx.state.route = (found.store as Entry).label;
+    // Node hands the app a request whose Expect it does not know (server.ts): refused before any route runs
+    // or reads its body, and logged and counted under the route it asked for.
+    if (unmetExpectation(ctx.req.headers.expect)) throw EXPECTATION_FAILED;
     if (found === null) throw unmatched(ctx.method, path);
     const entry = found.store as Entry;
-    ctx.state.route = entry.label;
     ctx.state.params = found.params;
     return entry.run(ctx, next);
   };
@@ -85,6 +88,18 @@ function pathOf(ctx: { path: string }): string {
 }
 
 const BAD_TARGET = Object.freeze(createError(400, 'The request target is not a valid URL'));
+
+// The body may follow the headers or not, as the client chose: the connection cannot be trusted for another request.
+const EXPECTATION_FAILED = Object.freeze(
+  createError(417, 'Only "Expect: 100-continue" is understood', { headers: { Connection: 'close' } }),
+);
+
+/** Node's own test for the one expectation it meets (lib/_http_server.js, continueExpression). */
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+function unmetExpectation(expect: string | undefined): boolean {
+  return expect !== undefined && !CONTINUE.test(expect);
+}
 
 function isPattern(path: string): boolean {
   return path.includes(':');

@@ -15,8 +15,7 @@ const TIMEOUT_CHECK_MS = 1000;
 
 /**
  * The API's HTTP server around the Koa app, with its timeouts, and JSON answers for what Node itself refuses
- * before a request reaches Koa (malformed HTTP, headers too large, a client too slow, an unknown Expect, no
- * Host, CONNECT):
+ * before a request reaches Koa (malformed HTTP, headers too large, a client too slow, no Host, CONNECT):
  * every error a client gets is `{"err_msg": ...}`, whoever answers it.
  */
 export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, metrics: Metrics): Server {
@@ -69,11 +68,9 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
     // parse) is the one refused: its answer would never come, so the refusal does not wait for it.
     listener.afterAnswers(socket, answer);
   });
-  server.on('checkExpectation', (_request: IncomingMessage, response: ServerResponse) => {
-    refused(417, 'expectation');
-    response.shouldKeepAlive = false;
-    writeJson(response, 417, 'Only "Expect: 100-continue" is understood');
-  });
+  // A request with an Expect Node does not know goes to the app all the same: its router answers the 417, so
+  // that the request is logged and counted once, with its method and route.
+  server.on('checkExpectation', listener);
   // Without a listener Node drops a CONNECT's socket without a word.
   server.on('connect', (_request: IncomingMessage, socket: Socket) => {
     refused(400, 'connect');

@@ -333,6 +333,38 @@ describe('requests the server times out or refuses while the app reads them', ()
     ]);
   });
 
+  it('when POST /messages expects something other than 100-continue, then its one line and count are the 417 of POST postMessage', async () => {
+    const bytes =
+      'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 15\r\n' +
+      'Expect: weird\r\nX-Request-Id: expects-weird\r\n\r\n{"message":"x"}';
+
+    const reply = await rawRequest(app.url, bytes);
+
+    expectJsonError(reply, 417, /100-continue/);
+    expect(reply.headers['x-request-id']).to.deep.equal(['expects-weird']);
+    expect(requestLines()).to.have.length(1);
+    expect(requestLines()[0]).to.include({
+      reqId: 'expects-weird',
+      method: 'POST',
+      route: 'postMessage',
+      status: 417,
+    });
+    const scraped = await scrape(app);
+    const labels = { method: 'POST', route: 'postMessage', status: '417' };
+    expect(scraped('http_requests_total', labels)).to.equal(1);
+    expect(scraped('http_request_duration_seconds_count', labels)).to.equal(1);
+    expect(scraped('http_requests_total', { route: 'unmatched' })).to.equal(undefined);
+    // Refused before the route ran: nothing was stored.
+    expect((await send(app.url, 'GET', `/messages/${expectedDigest('x')}`)).status).to.equal(404);
+  });
+
+  it('when an unknown path expects something other than 100-continue, then it is still a 417, of route unmatched', async () => {
+    const reply = await rawRequest(app.url, 'GET /nowhere HTTP/1.1\r\nHost: x\r\nExpect: weird\r\n\r\n');
+
+    expectJsonError(reply, 417, /100-continue/);
+    expect(requestLines()[0]).to.include({ method: 'GET', route: 'unmatched', status: 417 });
+  });
+
   it('when headers stop half way, so that no request reached the app, then the refusal is still one line and one count', async () => {
     const reply = await rawRequest(app.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ', 5_000);
 
