@@ -1,9 +1,12 @@
 import { expect } from 'chai';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Stack } from '../../tools/stack/stack.js';
 import { type Reply, send } from '../../tools/client/http.js';
 import { HALF_HEADER, HeldConnections, connectFrom } from './held-connections.js';
 import { caOf, useStack } from './stack-fixture.js';
+import { pollUntil } from '../../tools/stack/poll.js';
 
 // The attackers' addresses: all of 127.0.0.0/8 reaches nginx on lo, and per-address limits then tell them
 // from the tests' own client on 127.0.0.1.
@@ -104,6 +107,7 @@ describe('e2e: the proxy holds against slow and greedy clients', () => {
   it('when one address holds more requests than its connection limit (bodies that never come), then the ones over it get 429 as JSON, and others are still served', async function () {
     this.timeout(30_000);
     const limit = stack.proxyLimits.connectionsPerClient;
+    const accessLogFrom = statSync(stack.nginxAccessLog).size;
     const greedy = await HeldConnections.open({
       port,
       ca,
@@ -128,5 +132,19 @@ describe('e2e: the proxy holds against slow and greedy clients', () => {
     } finally {
       greedy.close();
     }
+    // Each refusal is one line of the access log, written once nginx is done with its connection (it reads the
+    // declared body to discard it), and none of error.log: a flood of refusals also wrote one line each there,
+    // 181 MB in 35 s.
+    const refusals = () =>
+      readFileSync(stack.nginxAccessLog)
+        .subarray(accessLogFrom)
+        .toString()
+        .split('\n')
+        .filter((line) => line.startsWith(`${OTHER_ATTACKER} `) && line.includes('" 429 '));
+    await pollUntil('the 429 lines of the access log', () => refusals().length >= 10);
+    expect(refusals()).to.have.length(10);
+    expect(readFileSync(join(stack.dir, 'nginx', 'error.log'), 'utf8')).not.to.include(
+      'limiting connections',
+    );
   });
 });
