@@ -76,7 +76,6 @@ describe('e2e: alerts fire on their real causes (the stack Prometheus evaluating
     const [maxmemory, policy] = [config('maxmemory'), config('maxmemory-policy')];
     let fired: Sample[];
     let firedAfterMs: number;
-    let resolvedAfterMs: number;
     let unavailable: Sample[];
     let readiness: number[];
     stack.redis.cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
@@ -101,7 +100,7 @@ describe('e2e: alerts fire on their real causes (the stack Prometheus evaluating
       FIRES_WITHIN_MS,
       250,
     );
-    resolvedAfterMs = performance.now() - restored;
+    const resolvedAfterMs = performance.now() - restored;
 
     console.log(
       `      Redis full, no traffic: ShaserviceRedisWritesRefused firing after ${seconds(firedAfterMs)}, resolved ${seconds(resolvedAfterMs)} after Redis had room`,
