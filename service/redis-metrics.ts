@@ -8,6 +8,8 @@ export type RedisRole = (typeof REDIS_ROLES)[number];
 export interface RedisReading {
   connected: boolean;
   role: RedisRole;
+  /** Whether the readiness probe's latest write check was refused (OOM, MISCONF, NOREPLICAS). */
+  writesRefused: boolean;
 }
 
 /** The Redis metrics the adapter updates itself; the gauges read a `RedisReading` at scrape time. */
@@ -31,7 +33,7 @@ export function registerRedisMetrics(
   const registers = [registry];
   new Gauge({
     name: 'shaservice_redis_connected',
-    help: "1 while the service's Redis client is connected and ready (for a Cluster, the cluster client), else 0.",
+    help: "1 while the service's Redis client is connected and ready (for a Cluster, the cluster client) and its latest call did not time out or lose its connection, else 0.",
     registers,
     collect() {
       this.set(read().connected ? 1 : 0);
@@ -45,6 +47,14 @@ export function registerRedisMetrics(
     collect() {
       const { role: current } = read();
       for (const role of REDIS_ROLES) this.set({ role }, role === current ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'shaservice_redis_writes_refused',
+    help: "1 while the readiness probe's latest write check was refused by Redis (OOM, MISCONF, NOREPLICAS), else 0.",
+    registers,
+    collect() {
+      this.set(read().writesRefused ? 1 : 0);
     },
   });
   const commandErrors = new Counter({

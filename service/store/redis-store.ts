@@ -37,7 +37,9 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
   /** Every call answers within its deadline, and fails only with errors fit to leave the adapter. */
   async function run<T>(command: () => Promise<T>): Promise<T> {
     try {
-      return await withinDeadline(command(), deadlineMs);
+      const answer = await withinDeadline(command(), deadlineMs);
+      instruments.succeeded();
+      return answer;
     } catch (error) {
       instruments.failed(error);
       throw translate(error);
@@ -57,7 +59,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     async putMany(entries) {
       await run(() => putMany(entries));
     },
-    ping: () => run(() => readiness(client, minReplicaAcks, instruments.sawRole)),
+    ping: () => run(() => readiness(client, minReplicaAcks, instruments)),
     async close() {
       closing = true;
       await client.quit().catch(() => undefined);

@@ -22,6 +22,7 @@ const ALERTS = [
   'ShaserviceHighErrorRate',
   'ShaserviceHighLatency',
   'ShaserviceRedisUnavailable',
+  'ShaserviceRedisWritesRefused',
   'ShaserviceTargetDown',
 ];
 

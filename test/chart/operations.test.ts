@@ -80,7 +80,7 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
     );
   });
 
-  it('when the PrometheusRule is on, then it alerts on error ratio, p99 latency, Redis and down targets, with the configured limits', () => {
+  it('when the PrometheusRule is on, then it alerts on error ratio, p99 latency, Redis down or refusing writes and down targets, with the configured limits', () => {
     const rule = renderChart({ values: ['ci/monitoring-values.yaml'] }).one('PrometheusRule');
     const rules: { alert: string; expr: string; for: string }[] = rule.spec.groups[0].rules;
     const byName = Object.fromEntries(rules.map((r) => [r.alert, r]));
@@ -89,6 +89,7 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
       'ShaserviceHighErrorRate',
       'ShaserviceHighLatency',
       'ShaserviceRedisUnavailable',
+      'ShaserviceRedisWritesRefused',
       'ShaserviceTargetDown',
     ]);
     expect(byName.ShaserviceHighErrorRate!.expr)
@@ -100,6 +101,12 @@ describe('chart: autoscaling, disruption budget, monitoring and network policy',
       .and.match(/> 0\.25\s*$/);
     expect(byName.ShaserviceRedisUnavailable!.expr).to.include('shaservice_store_errors_total');
     expect(byName.ShaserviceRedisUnavailable!.for).to.equal('1m');
+    expect(byName.ShaserviceRedisWritesRefused!.expr)
+      .to.include('shaservice_redis_writes_refused')
+      .and.include('kind=~"OOM|MISCONF|NOREPLICAS"')
+      .and.include('shaservice_redis_replica_acks_missed_total');
+    expect(byName.ShaserviceRedisWritesRefused!.for).to.equal('1m');
+    expect(byName.ShaserviceHighLatency!.expr).to.include('status!="408"');
     expect(byName.ShaserviceTargetDown!.expr).to.match(/^up\{.*\} == 0\s*$/);
     expect(byName.ShaserviceTargetDown!.for).to.equal('5m');
     for (const r of rules) expect(r.expr).to.include('namespace="default", job="shaservice"');

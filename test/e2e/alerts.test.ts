@@ -59,10 +59,64 @@ describe('e2e: alerts fire on their real causes (the stack Prometheus evaluating
       'ShaserviceHighErrorRate',
       'ShaserviceHighLatency',
       'ShaserviceRedisUnavailable',
+      'ShaserviceRedisWritesRefused',
       'ShaserviceTargetDown',
     ]);
     for (const rule of rules) expect(rule, rule.name).to.deep.include({ health: 'ok', state: 'inactive' });
     expect(everAlerting.map((s) => s.metric)).to.deep.equal([]);
+  });
+
+  it('when Redis is full (maxmemory reached, noeviction) and nothing is sent, then ShaserviceRedisWritesRefused fires from the readiness probes alone, the pods stay ready, and it resolves once Redis has room', async function () {
+    this.timeout(90_000);
+    const config = (name: string) =>
+      stack.redis
+        .cli('CONFIG', 'GET', name)
+        .split('\n')[1]!
+        .replace(/^\d+\) "?|"$/g, '');
+    const [maxmemory, policy] = [config('maxmemory'), config('maxmemory-policy')];
+    let fired: Sample[];
+    let firedAfterMs: number;
+    let unavailable: Sample[];
+    let readiness: number[];
+    stack.redis.cli('CONFIG', 'SET', 'maxmemory-policy', 'noeviction');
+    // Full now: what it already holds is over a 1-byte maxmemory, as a Redis at its limit is.
+    stack.redis.cli('CONFIG', 'SET', 'maxmemory', '1');
+    const filled = performance.now();
+    try {
+      fired = await firing('ShaserviceRedisWritesRefused');
+      firedAfterMs = performance.now() - filled;
+      unavailable = await firingNow('ShaserviceRedisUnavailable');
+      readiness = await Promise.all(
+        stack.replicas.map(async (replica) => (await fetch(`${replica.url}/readyz`)).status),
+      );
+    } finally {
+      stack.redis.cli('CONFIG', 'SET', 'maxmemory', maxmemory);
+      stack.redis.cli('CONFIG', 'SET', 'maxmemory-policy', policy);
+    }
+    const restored = performance.now();
+    await pollUntil(
+      'ShaserviceRedisWritesRefused to resolve',
+      async () => (await firingNow('ShaserviceRedisWritesRefused')).length === 0,
+      FIRES_WITHIN_MS,
+      250,
+    );
+    const resolvedAfterMs = performance.now() - restored;
+
+    console.log(
+      `      Redis full, no traffic: ShaserviceRedisWritesRefused firing after ${seconds(firedAfterMs)}, resolved ${seconds(resolvedAfterMs)} after Redis had room`,
+    );
+    expect(fired.map((s) => s.metric)).to.deep.equal([
+      {
+        __name__: 'ALERTS',
+        alertname: 'ShaserviceRedisWritesRefused',
+        alertstate: 'firing',
+        job: 'shaservice',
+        namespace: 'shaservice-stack',
+        severity: 'critical',
+      },
+    ]);
+    expect(unavailable).to.deep.equal([]);
+    expect(readiness).to.deep.equal([200, 200]);
   });
 
   it('when Redis is stopped, then ShaserviceRedisUnavailable fires from the readiness probes alone, ShaserviceHighErrorRate once POSTs answer 503, and both resolve once Redis is back', async function () {

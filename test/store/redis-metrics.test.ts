@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { type TestApp, startApp } from '../helpers/app.js';
-import { openRedisApp, pollUntilReady, startRedisApp } from '../helpers/redis-app.js';
+import { openRedisApp, pollUntilReady, readiness, startRedisApp } from '../helpers/redis-app.js';
 import { useRedisCluster, useSentinelGroup } from '../helpers/redis-fixtures.js';
 import { requireRedisServer } from '../helpers/require-command.js';
 import { type Scraped, scrape } from '../helpers/scrape.js';
@@ -113,14 +113,64 @@ describe('Redis metrics on /metrics', function () {
     expect(errorsOf(scraped, 'connection')).to.equal(0);
   });
 
-  it('when the node is a read-only replica, then the role is replica and a refused write counts as READONLY', async () => {
+  it('when Redis freezes with the connection open, then connected reads 0 and the role unknown after one call times out, and 1 again after the next answer', async () => {
+    const redis = await server();
+    app = await startRedisApp(redis, { REDIS_COMMAND_TIMEOUT_MS: '300' });
+
+    redis.pause();
+    let frozen: Scraped;
+    try {
+      const reply = await getMessage(app.url, expectedDigest(unique()));
+      frozen = await scrape(app);
+      expect(reply.status).to.equal(503);
+    } finally {
+      redis.resume();
+    }
+    await pollUntilReady(app);
+    const thawed = await scrape(app);
+
+    expect(frozen('shaservice_redis_connected'), 'ioredis still says ready').to.equal(0);
+    expect(roles(frozen)).to.deep.equal({ master: 0, replica: 0, unknown: 1 });
+    expect(errorsOf(frozen, 'timeout')).to.equal(1);
+    expect(thawed('shaservice_redis_connected')).to.equal(1);
+    expect(roles(thawed)).to.deep.equal({ master: 1, replica: 0, unknown: 0 });
+  });
+
+  for (const [password, kind] of [
+    ['wrong', 'WRONGPASS'],
+    [undefined, 'NOAUTH'],
+  ] as const) {
+    it(`when Redis requires a password and the service has ${password ? 'a wrong one' : 'none'}, then failed calls count as ${kind}, not connection`, async () => {
+      const redis = await server(['--requirepass', 'the right one']);
+      app = await openRedisApp(redis, password ? { REDIS_PASSWORD: password } : {});
+      // Each connection attempt is refused during its handshake; the client retries in the background.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      const reply = await getMessage(app.url, expectedDigest(unique()));
+      const probe = await readiness(app);
+
+      expect([reply.status, probe.status]).to.deep.equal([503, 503]);
+      const scraped = await scrape(app);
+      expect(errorsOf(scraped, kind)).to.equal(2);
+      expect(errorsOf(scraped, 'connection')).to.equal(0);
+      expect(scraped('shaservice_redis_connected')).to.equal(0);
+    });
+  }
+
+  it('when the node is a read-only replica, then the role is replica, readiness probes count no error, and a refused write counts as READONLY', async () => {
     const primary = await server();
     const replica = await server(['--replicaof', '127.0.0.1', String(primary.port)]);
     app = await openRedisApp(replica);
     await scrapeUntil(app, 'role replica', (s) => roles(s).replica === 1);
 
+    const probes: number[] = [];
+    for (let i = 0; i < 4; i++) probes.push((await readiness(app)).status);
+    // The probe's READONLY, like any, makes the client reconnect (redis-client.ts): wait for the connection.
+    const probed = await scrapeUntil(app, 'connected again', (s) => roles(s).replica === 1);
     const reply = await postMessage(app.url, unique());
 
+    expect(probes).to.deep.equal([503, 503, 503, 503]);
+    expect(errorsOf(probed, 'READONLY')).to.equal(0);
     expect(reply.status).to.equal(503);
     const scraped = await scrapeUntil(app, 'connected again', (s) => s('shaservice_redis_connected') === 1);
     expect(errorsOf(scraped, 'READONLY')).to.equal(1);
@@ -145,6 +195,27 @@ describe('Redis metrics on /metrics', function () {
     expect(
       KINDS.concat(GENERIC_KINDS).filter((kind) => kind !== 'OOM' && errorsOf(scraped, kind) !== 0),
     ).to.deep.equal([]);
+  });
+
+  it('when Redis is full and nothing writes, then the readiness probe sets writes_refused to 1 and counts no error, and 0 once Redis has room again', async () => {
+    const redis = await server(['--maxmemory-policy', 'noeviction']);
+    app = await startRedisApp(redis);
+    const before = await scrape(app);
+    redis.cli('CONFIG', 'SET', 'maxmemory', '1');
+
+    const full = await readiness(app);
+    const refused = await scrape(app);
+    redis.cli('CONFIG', 'SET', 'maxmemory', '0');
+    const roomy = await readiness(app);
+    const accepted = await scrape(app);
+
+    expect(before('shaservice_redis_writes_refused')).to.equal(0);
+    expect(full.status).to.equal(200);
+    expect(full.json.writesRefused).to.match(/^Redis refuses writes: OOM /);
+    expect(refused('shaservice_redis_writes_refused')).to.equal(1);
+    expect(errorsOf(refused, 'OOM'), 'the probe expects it').to.equal(0);
+    expect(roomy.status).to.equal(200);
+    expect(accepted('shaservice_redis_writes_refused')).to.equal(0);
   });
 
   it('when a write must wait for one replica and Redis has none, then the WAIT is counted as issued and missed', async () => {
