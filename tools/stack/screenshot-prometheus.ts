@@ -16,8 +16,10 @@ const OUTPUT = join(ROOT, 'docs/prometheus-requests.png');
 const TRAFFIC_MS = 60_000;
 // Far above what a minute at this pace sends: only a runaway loop reaches it.
 const MAX_REQUESTS = 20_000;
-// Grafana's $__rate_interval for a 5-minute graph of a 1 s scrape is a few seconds; 15 s keeps lines readable.
+// Grafana's $__rate_interval for a short graph of a 1 s scrape is a few seconds; 15 s keeps lines readable.
 const RATE_INTERVAL = '15s';
+// The graph spans the traffic and a little before it, so the lines fill the picture.
+const GRAPH_RANGE = '90s';
 
 /**
  * POSTs, GETs of stored and unknown digests and malformed bodies, each kind at its own pace, until `stop()` (or
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const query = new URLSearchParams({ 'g0.expr': expr, 'g0.tab': '0', 'g0.range_input': '5m' });
+      const query = new URLSearchParams({ 'g0.expr': expr, 'g0.tab': '0', 'g0.range_input': GRAPH_RANGE });
       await page.goto(`${stack.prometheusUrl}/graph?${query}`);
       // Debian's Prometheus serves the classic UI: a Rickshaw SVG graph, whose legend lists one line per series
       // once the range query has answered.
