@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { RedisServer } from '../tools/stack/redis-server.js';
 import { prepareFixtures } from './fixtures.js';
-import { measure } from './load.js';
 import { startService } from './servers.js';
 import { SCENARIOS } from './scenarios.js';
+import { runWrk } from './wrk.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = `${ROOT}/bench/results/profiles`;
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   const redis = await RedisServer.start(['--appendonly', 'no']);
+  const fixtureDir = mkdtempSync(`${tmpdir()}/shaservice-profile-`);
   const report: string[] = ['# Where shaservice spends CPU (self time, `node --cpu-prof`)', ''];
   try {
     for (const id of PROFILED) {
@@ -109,14 +111,15 @@ async function main(): Promise<void> {
       const spawnedAt = performance.now();
       const service = await startService(id, redis.url, env, ['--cpu-prof', `--cpu-prof-dir=${dir}`]);
       try {
-        const fixtures = await prepareFixtures(service.url, 10_000, 100);
+        const fixtures = await prepareFixtures(service, 10_000, fixtureDir);
         skipUs = (performance.now() - spawnedAt) * 1000;
-        const result = await measure({
+        const result = await runWrk({
           url: service.url,
+          script: scenario.script,
+          args: scenario.args(fixtures, { run: randomBytes(6).toString('hex'), bigPool: 100 }),
           connections: 50,
           durationSec: SECONDS,
-          expected: scenario.expected,
-          requests: scenario.requests(fixtures, randomBytes(6).toString('hex')),
+          expect: scenario.expect,
         });
         report.push(
           `## ${scenario.title}: ${result.requestsPerSec.toFixed(0)} req/s, ${result.errors} errors`,
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await redis.destroy();
+    rmSync(fixtureDir, { recursive: true, force: true });
   }
   writeFileSync(`${ROOT}/bench/results/profile.md`, report.join('\n'));
   process.stdout.write(`${report.join('\n')}\n`);

@@ -3,12 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Redis } from 'ioredis';
 
 /**
- * The fastest thing a Node developer would plausibly write for the two routes: node:http, one ioredis
- * client, JSON.parse, SET NX. No framework, validation, metrics or logs. It shares shaservice's key layout
- * (`shaservice:<digest>`, the message as a string), so both servers read the same stored messages.
- * Configured by PORT and REDIS_URL; prints "listening <port>" once it accepts connections.
+ * The physical floor of a Node service: the fastest thing a Node developer would plausibly write for the two
+ * routes, node:http, one ioredis client, JSON.parse, SET NX. No framework, validation, metrics or logs. Keys
+ * are `<KEY_PREFIX><digest>` (default `shaservice:`), the message as a string: the simple layout, whatever
+ * shaservice's own becomes. Configured by PORT, REDIS_URL and KEY_PREFIX; prints "listening <port>" once it
+ * accepts connections.
  */
-const PREFIX = 'shaservice:';
+const PREFIX = process.env.KEY_PREFIX ?? 'shaservice:';
 const NOT_FOUND = JSON.stringify({ err_msg: 'Message not found' });
 const GET_PATH = /^\/messages\/([0-9a-f]{64})$/;
 

@@ -1,0 +1,19 @@
+-- POST /messages/batch of args[2] new messages per request; args[1] is the bench's random run id.
+local common = require('common')
+local run, size
+local n = 0
+local JSON = { ['Content-Type'] = 'application/json' }
+
+function init(args)
+  run = args[1]
+  size = tonumber(args[2])
+end
+
+function request()
+  local messages = {}
+  for i = 1, size do
+    n = n + 1
+    messages[i] = '"' .. common.new_message(run, n) .. '"'
+  end
+  return wrk.format('POST', '/messages/batch', JSON, '{"messages":[' .. table.concat(messages, ',') .. ']}')
+end
