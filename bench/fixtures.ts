@@ -29,7 +29,10 @@ export async function prepareFixtures(target: Target, count: number, dir: string
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   await expectAnswer(target, digests[0] as string, 200, { message: messages[0] });
   await expectAnswer(target, UNKNOWN, 404, { err_msg: 'Message not found' });
-  const fixtures = { messagesFile: `${dir}/messages.txt`, digestsFile: `${dir}/${target.name}-digests.txt` };
+  const fixtures = {
+    messagesFile: `${dir}/${target.name}-messages.txt`,
+    digestsFile: `${dir}/${target.name}-digests.txt`,
+  };
   writeFileSync(fixtures.messagesFile, `${messages.join('\n')}\n`);
   writeFileSync(fixtures.digestsFile, `${digests.join('\n')}\n`);
   return fixtures;
