@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import { type Certificates, makeCertificates } from './certificates.js';
 import type { Child } from './child.js';
-import { DEFAULT_PROXY_LIMITS, type ProxyLimits, startNginx } from './nginx.js';
+import { DEFAULT_PROXY_LIMITS, type ProxyLimits, type ProxyTuning, startNginx } from './nginx.js';
 import { startPrometheus } from './prometheus.js';
 import { ReadinessProber } from './readiness-prober.js';
 import { RedisServer } from './redis-server.js';
@@ -28,6 +28,8 @@ export interface StackOptions {
   maxBodyBytes?: number;
   /** Limits on what one client may hold of nginx; each one not given (or undefined) is DEFAULT_PROXY_LIMITS'. */
   proxyLimits?: Partial<ProxyLimits>;
+  /** nginx's performance settings; default INGRESS_NGINX_TUNING (NGINX_DEFAULT_TUNING measures the difference). */
+  proxyTuning?: ProxyTuning;
   /** Further service settings for every replica (LOG_LEVEL, SHUTDOWN_DELAY_MS, ...). */
   serviceEnv?: Record<string, string>;
   /** Where certificates, configs, data and logs go; default a new temporary directory. */
@@ -136,6 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       maxBodyBytes,
       certificates,
       limits: proxyLimits,
+      tuning: options.proxyTuning,
     });
     started.push([nginx]);
     const targetPorts = ports.replicas.map(([, metricsPort]) => metricsPort);
