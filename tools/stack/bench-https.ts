@@ -5,10 +5,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { send } from '../client/http.js';
+import { cpuMicros, withChildren } from './process-cpu.js';
 import { INGRESS_NGINX_TUNING, NGINX_DEFAULT_TUNING, type ProxyTuning } from './nginx.js';
 import type { ReplicaKind } from './server-program.js';
 import { type Stack, startStack } from './stack.js';
 import { runWrk, type WrkResult } from './wrk.js';
+
+/** A run of wrk and what it cost the stack: CPU µs per request of nginx (all workers), the replicas and Redis. */
+interface Run extends WrkResult {
+  nginxMicrosPerRequest: number;
+  replicasMicrosPerRequest: number;
+}
 
 const USAGE = `Usage: npm run bench:stack -- [--rounds 3] [--duration 10] [--connections 50] [--before]
 Starts the stack twice (shaservice replicas, baseline replicas; with --before also both with nginx's defaults,
@@ -69,12 +76,17 @@ async function main(): Promise<void> {
     const script = join(targets[0]?.stack.dir ?? '.', 'post.lua');
     writeFileSync(script, POST_SCRIPT);
 
-    const results = new Map<string, WrkResult[]>();
+    const results = new Map<string, Run[]>();
     const measure = async (target: Target, scenario: Scenario, seconds: number, round: number) => {
       const url = new URL(target.stack.httpsUrl);
       url.hostname = '127.0.0.1';
       const post = scenario === 'POST new';
       url.pathname = post ? '/messages' : `/messages/${target.digest}`;
+      const { stack } = target;
+      const nginxPids = withChildren(stack.nginx.pid ?? 0);
+      const replicaPids = [...stack.replicas.map((r) => r.pid ?? 0), stack.redis.pid ?? 0];
+      const cpu = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+      const [nginxFrom, replicasFrom] = [cpu(nginxPids), cpu(replicaPids)];
       const result = await runWrk({
         url: url.href,
         connections,
@@ -83,7 +95,11 @@ async function main(): Promise<void> {
         script: post ? script : undefined,
         scriptArgs: post ? [`${target.replica}-${target.tuningName}-${round}-${process.pid}`] : [],
       });
-      return result;
+      return {
+        ...result,
+        nginxMicrosPerRequest: (cpu(nginxPids) - nginxFrom) / result.requests,
+        replicasMicrosPerRequest: (cpu(replicaPids) - replicasFrom) / result.requests,
+      };
     };
     // Warm-up: each stack's TLS sessions, upstream connections, JIT and caches, not measured.
     for (const target of targets) for (const scenario of SCENARIOS) await measure(target, scenario, 2, -1);
@@ -97,7 +113,8 @@ async function main(): Promise<void> {
           results.set(key, [...(results.get(key) ?? []), result]);
           console.error(
             `round ${round + 1}/${rounds} ${scenario.padEnd(10)} ${target.replica.padEnd(8)} ${target.tuningName.padEnd(6)} ` +
-              `${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms, errors ${result.errors}`,
+              `${Math.round(result.requestsPerSecond)} req/s, p99 ${result.p99Ms} ms, errors ${result.errors}, ` +
+              `CPU µs/req nginx ${Math.round(result.nginxMicrosPerRequest)} replicas+Redis ${Math.round(result.replicasMicrosPerRequest)}`,
           );
         }
     }
@@ -143,15 +160,15 @@ function median(values: number[]): number {
 }
 
 function table(
-  results: Map<string, WrkResult[]>,
+  results: Map<string, Run[]>,
   tuningNames: string[],
   rounds: number,
   durationSeconds: number,
   connections: number,
 ): string {
   const rows = [
-    '| Scenario | nginx | shaservice req/s | baseline req/s | Ratio (median of rounds) | Ratio range | p50 / p99 ms (svc / base) | Errors (svc / base) |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Scenario | nginx | shaservice req/s | baseline req/s | Ratio (median of rounds) | Ratio range | p50 / p99 ms (svc / base) | CPU µs/req nginx + replicas & Redis (svc / base) | Errors (svc / base) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const scenario of SCENARIOS)
     for (const tuning of tuningNames) {
@@ -160,15 +177,18 @@ function table(
       const ratios = service.map(
         (s, i) => s.requestsPerSecond / (baseline[i]?.requestsPerSecond ?? Number.NaN),
       );
+      const cpu = (runs: Run[]) =>
+        `${Math.round(median(runs.map((r) => r.nginxMicrosPerRequest)))} + ${Math.round(median(runs.map((r) => r.replicasMicrosPerRequest)))}`;
       const rps = (runs: WrkResult[]) =>
         Math.round(median(runs.map((r) => r.requestsPerSecond))).toLocaleString('en');
+      const ms = (values: number[]) => median(values).toFixed(1);
       const latency = (runs: WrkResult[]) =>
-        `${median(runs.map((r) => r.p50Ms))} / ${median(runs.map((r) => r.p99Ms))}`;
+        `${ms(runs.map((r) => r.p50Ms))} / ${ms(runs.map((r) => r.p99Ms))}`;
       const errors = (runs: WrkResult[]) => runs.reduce((sum, r) => sum + r.errors, 0);
       rows.push(
         `| ${scenario} | ${tuning} | ${rps(service)} | ${rps(baseline)} | **${median(ratios).toFixed(2)}x** | ` +
           `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ` +
-          `${latency(service)} / ${latency(baseline)} | ${errors(service)} / ${errors(baseline)} |`,
+          `${latency(service)} / ${latency(baseline)} | ${cpu(service)} / ${cpu(baseline)} | ${errors(service)} / ${errors(baseline)} |`,
       );
     }
   return [

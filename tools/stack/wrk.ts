@@ -15,6 +15,8 @@ export interface WrkOptions {
 }
 
 export interface WrkResult {
+  /** Requests answered over the run. */
+  requests: number;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -38,6 +40,7 @@ export function parseWrk(report: string): WrkResult {
   const number = (pattern: RegExp) => Number(pattern.exec(report)?.[1] ?? Number.NaN);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(report);
   return {
+    requests: number(/(\d+) requests in /),
     requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
     p50Ms: latencyMs(report, '50'),
     p99Ms: latencyMs(report, '99'),
