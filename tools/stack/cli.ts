@@ -1,10 +1,13 @@
 // `npm run stack`: the production topology on this machine, until Ctrl-C.
 import { parseArgs } from 'node:util';
+import { REPLICA_KINDS, type ReplicaKind } from './server-program.js';
 import { startStack } from './stack.js';
 
 const USAGE = `Usage: npm run stack -- [--https-port 5000] [--http-port N] [--prometheus-port N] [--replicas 3] [--keep]
-                        [--connections-per-client 100] [--client-timeout 10]
+                        [--connections-per-client 100] [--client-timeout 10] [--replica service|baseline]
 Starts Redis (AOF), the API replicas, nginx with TLS and Prometheus on 127.0.0.1; Ctrl-C stops them all.
+--replica baseline runs the bare node:http + ioredis floor of bench/baseline/ as each replica instead of the
+service (no /metrics, /readyz or /docs then), to compare what the proxy and TLS cost each.
 A replica that dies is started again after 1 s (doubling while it keeps failing), as Kubernetes restarts a pod.
 Ports not given are chosen free. --keep leaves the temporary directory (logs, data, certificates) behind.
 --connections-per-client: requests one client address may have in progress at once in nginx (raise it to
@@ -13,6 +16,13 @@ send a request header, or between two reads of its body.`;
 
 function port(value: string | undefined, name: string): number | undefined {
   return integer(value, name, 65535);
+}
+
+function replicaKind(value: string | undefined): ReplicaKind | undefined {
+  if (value === undefined) return undefined;
+  if (!(REPLICA_KINDS as string[]).includes(value))
+    throw new Error(`--replica must be one of ${REPLICA_KINDS.join(', ')}`);
+  return value as ReplicaKind;
 }
 
 function integer(value: string | undefined, name: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -30,6 +40,7 @@ async function main(): Promise<void> {
       'http-port': { type: 'string' },
       'prometheus-port': { type: 'string' },
       replicas: { type: 'string', default: '3' },
+      replica: { type: 'string' },
       'connections-per-client': { type: 'string' },
       'client-timeout': { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -45,6 +56,7 @@ async function main(): Promise<void> {
     httpPort: port(values['http-port'], 'http-port'),
     prometheusPort: port(values['prometheus-port'], 'prometheus-port'),
     replicas: Number(values.replicas),
+    replica: replicaKind(values.replica),
     proxyLimits: {
       connectionsPerClient: integer(values['connections-per-client'], 'connections-per-client'),
       clientTimeoutSeconds: integer(values['client-timeout'], 'client-timeout'),
@@ -62,7 +74,7 @@ async function main(): Promise<void> {
   CA cert       ${stack.certificates.caFile}
   Prometheus    ${stack.prometheusUrl}
   plain HTTP    ${stack.httpUrl}   (redirects to HTTPS)
-  replicas      ${stack.replicas.map((replica) => replica.url).join('  ')}
+  replicas      ${stack.replicas.map((replica) => replica.url).join('  ')}${values.replica ? `   (${values.replica})` : ''}
   Redis         ${stack.redis.url}   (AOF in ${stack.redis.dir})
   logs          ${stack.dir}
 Try: curl --cacert ${stack.certificates.caFile} ${stack.httpsUrl}/messages -H 'Content-Type: application/json' -d '{"message":"foo"}'

@@ -14,6 +14,8 @@ export interface NginxOptions {
   maxBodyBytes: number;
   certificates: Certificates;
   limits: ProxyLimits;
+  /** Default INGRESS_NGINX_TUNING. */
+  tuning?: ProxyTuning;
 }
 
 /** What a client may hold of the proxy: the settings that keep slow or greedy clients from locking others out. */
@@ -26,8 +28,61 @@ export interface ProxyLimits {
 
 export const DEFAULT_PROXY_LIMITS: ProxyLimits = { clientTimeoutSeconds: 10, connectionsPerClient: 100 };
 
+/**
+ * What makes the proxy fast rather than what it answers: the settings ingress-nginx sets by default beyond
+ * nginx's own (its `NewDefault()` configuration, internal/ingress/controller/config/config.go).
+ */
+export interface ProxyTuning {
+  /** `keepalive` of the upstream: idle connections to the replicas each worker keeps for the next request. */
+  upstreamKeepalive: number;
+  /** `keepalive_requests` of the upstream: requests over one replica connection before nginx closes it. */
+  upstreamKeepaliveRequests: number;
+  /** `ssl_session_cache shared:SSL:10m` (and a 10 min `ssl_session_timeout`): resumption across workers. */
+  sslSessionCache: boolean;
+  /** `ssl_buffer_size`: the TLS record size nginx fills before it sends. */
+  sslBufferSize: '4k' | '16k';
+  /** `reuseport`: a listening socket per worker, the kernel spreading new connections over them. */
+  reusePort: boolean;
+  /** `multi_accept`: a worker accepts every pending connection at once, not one per event. */
+  multiAccept: boolean;
+}
+
+/**
+ * ingress-nginx's defaults: upstream-keepalive-connections 320, upstream-keepalive-requests 10000, ssl-session-cache
+ * (10m), ssl-buffer-size 4k, reuse-port, enable-multi-accept. Its ssl-session-tickets is false, and so is ours:
+ * nginx's ticket key is made once at start and never rotated, so one stolen key decrypts every recorded session
+ * of the process's lifetime; the shared cache resumes sessions without it (TLS 1.3 included, with stateful tickets).
+ */
+export const INGRESS_NGINX_TUNING: ProxyTuning = {
+  upstreamKeepalive: 320,
+  upstreamKeepaliveRequests: 10_000,
+  sslSessionCache: true,
+  sslBufferSize: '4k',
+  reusePort: true,
+  multiAccept: true,
+};
+
+/**
+ * nginx's own defaults, with the 32 idle upstream connections the stack had: its config before it was tuned, kept
+ * so that `npm run bench:stack -- --before` can measure what the tuning is worth, side by side.
+ */
+export const NGINX_DEFAULT_TUNING: ProxyTuning = {
+  upstreamKeepalive: 32,
+  upstreamKeepaliveRequests: 1000,
+  sslSessionCache: false,
+  sslBufferSize: '16k',
+  reusePort: false,
+  multiAccept: false,
+};
+
 // ingress-nginx's default HSTS header; `always` puts it on error answers too.
 const HSTS = 'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always;';
+
+// A client that comes back (a browser, a pool that reconnects) resumes its TLS session in any worker, skipping
+// the key exchange and the certificate; ingress-nginx's 10 MB hold about 40,000 sessions, for 10 minutes.
+const sessionCache = `    ssl_session_cache shared:SSL:10m;
+    ssl_session_timeout 10m;
+    ssl_session_tickets off;`;
 
 /**
  * The config of nginx as the chart's ingress sets up ingress-nginx: TLS termination, redirect from plain
@@ -36,13 +91,19 @@ const HSTS = 'add_header Strict-Transport-Security "max-age=31536000; includeSub
  */
 export function nginxConfig(options: NginxOptions): string {
   const { dir, httpsPort, httpPort, upstreamPorts, maxBodyBytes, certificates, limits } = options;
+  const tuning = options.tuning ?? INGRESS_NGINX_TUNING;
+  const listen = (port: number) => `127.0.0.1:${port}${tuning.reusePort ? ' reuseport' : ''}`;
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'];
   return `# Written by tools/stack/nginx.ts for this run; edits are lost.
 ${process.getuid?.() === 0 ? 'user root;  # workers must read the keys in our private temp directory' : ''}
 # A worker per core, each with room for thousands of clients, as ingress-nginx runs (max-worker-connections):
 # with one worker of 1,024 connections, a thousand clients sending half a header locked everyone out.
 worker_processes auto;
-events { worker_connections 16384; }
+# multi_accept: under a burst of new clients (a thousand TLS handshakes) a worker takes them all in one wake-up.
+events {
+  worker_connections 16384;
+  multi_accept ${tuning.multiAccept ? 'on' : 'off'};
+}
 worker_rlimit_nofile 32768;  # each proxied request holds two descriptors: the client's and the replica's
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;  # also where to look when nginx does not start
@@ -83,13 +144,17 @@ http {
   upstream shaservice {
 ${upstreamPorts.map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`).join('\n')}
     # Idle HTTP/1.1 connections kept to the replicas; they keep theirs longer (KEEP_ALIVE_TIMEOUT_MS 65 s),
-    # so it is always nginx that closes an idle one and never sends on a socket being closed.
-    keepalive 32;
+    # so it is always nginx that closes an idle one and never sends on a socket being closed. Room for every
+    # connection a burst opens (ingress-nginx keeps 320 per worker): one not kept is closed after its answer,
+    # and the next request pays a new TCP connection and a new socket on the replica. keepalive_requests:
+    # nginx's 1,000 closed each connection every fraction of a second under load.
+    keepalive ${tuning.upstreamKeepalive};
+    keepalive_requests ${tuning.upstreamKeepaliveRequests};
     keepalive_timeout 60s;
   }
 
   server {
-    listen 127.0.0.1:${httpPort};
+    listen ${listen(httpPort)};
     server_name localhost;
     location / {
       return 308 https://$host:${httpsPort}$request_uri;
@@ -98,11 +163,17 @@ ${errorPages(maxBodyBytes, [])}
   }
 
   server {
-    listen 127.0.0.1:${httpsPort} ssl http2;
+    # reuseport: a listening socket per worker, so the kernel spreads new connections evenly over the workers
+    # (without it, whichever worker wakes first takes a burst of them, and one core serves most clients).
+    listen ${listen(httpsPort)} ssl http2;
     server_name localhost;
     ssl_certificate ${certificates.serverCertFile};
     ssl_certificate_key ${certificates.serverKeyFile};
     ssl_protocols TLSv1.2 TLSv1.3;
+${tuning.sslSessionCache ? sessionCache : ''}
+    # 4 KB TLS records (ingress-nginx's ssl-buffer-size) rather than 16 KB: a client can decrypt the first
+    # record of an answer as soon as it arrives instead of waiting for 16 KB of it.
+    ssl_buffer_size ${tuning.sslBufferSize};
     ${HSTS}
 
     # Equal to the service's MAX_BODY_BYTES: the proxy refuses what the service would refuse anyway,

@@ -19,9 +19,7 @@ export class ReadinessProber {
     this.timer = setInterval(() => {
       // One round at a time, each bounded by the probe's timeout, so that a hung replica cannot pile them up.
       this.inFlight = this.inFlight.then(() =>
-        Promise.all(
-          this.replicas.filter((r) => r.running).map((r) => statusOf(`${r.url}/readyz`, this.periodMs)),
-        ),
+        Promise.all(this.replicas.filter((r) => r.running).map((r) => statusOf(r.readyUrl, this.periodMs))),
       );
     }, this.periodMs);
   }

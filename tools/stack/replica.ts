@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Exit } from './child.js';
+import { SERVER_PROGRAMS, type ServerProgram } from './server-program.js';
 import { ServiceProcess } from './service-process.js';
 
 export interface ReplicaOptions {
@@ -9,10 +10,12 @@ export interface ReplicaOptions {
   /** Service settings (REDIS_URL, MAX_BODY_BYTES, ...); ports and HOST are set here. */
   env: Record<string, string>;
   logFile: string;
+  /** What it runs; default the service as the image runs it (`SERVER_PROGRAMS.service`). */
+  program?: ServerProgram;
 }
 
 /**
- * One API replica, `node dist/main.js` as the image runs it, on fixed loopback ports so that nginx and
+ * One API replica, `node dist/main.js` as the image runs it (or a floor of bench/baseline/ in its place), on fixed loopback ports so that nginx and
  * Prometheus find it again after a restart (as a pod keeps its Service).
  */
 // Restart delays after a replica dies: 1 s, doubling up to 30 s (a pod's CrashLoopBackOff starts at 10 s and
@@ -24,7 +27,11 @@ export class Replica {
   private service: ServiceProcess | undefined;
   private restarting = false;
 
-  constructor(private readonly options: ReplicaOptions) {}
+  private readonly program: ServerProgram;
+
+  constructor(private readonly options: ReplicaOptions) {
+    this.program = options.program ?? SERVER_PROGRAMS.service;
+  }
 
   get index(): number {
     return this.options.index;
@@ -32,6 +39,11 @@ export class Replica {
 
   get url(): string {
     return `http://127.0.0.1:${this.options.port}`;
+  }
+
+  /** Where a readiness probe GETs: /readyz of the service, a floor's own route. */
+  get readyUrl(): string {
+    return `${this.url}${this.program.readyPath}`;
   }
 
   /** host:port of /metrics: Prometheus' `instance` label of this replica. */
@@ -54,14 +66,23 @@ export class Replica {
   }
 
   /**
-   * Starts the process and answers once /readyz says 200 (its Redis round trip works). One that is not ready
+   * Starts the process and answers once /readyz says 200 (its Redis round trip works; a floor: its ready route). One that is not ready
    * in time keeps running, as Kubernetes leaves an unready pod running.
    */
   async start(): Promise<void> {
     if (this.running) throw new Error(`replica ${this.index} is already running`);
     const { port, metricsPort, env, logFile } = this.options;
     const name = `replica ${this.index}`;
-    this.service = await ServiceProcess.spawn({ name, port, metricsPort, env, logFile, detached: true });
+    const { program } = this;
+    this.service = await ServiceProcess.spawn({
+      name,
+      port,
+      metricsPort,
+      env,
+      logFile,
+      program,
+      detached: true,
+    });
     await this.service.waitUntilReady();
   }
 

@@ -3,6 +3,7 @@ import { send } from '../client/http.js';
 import { Child, type Exit } from './child.js';
 import { pollUntil } from './poll.js';
 import { acceptsConnections } from './probe.js';
+import { SERVER_PROGRAMS, type ServerProgram } from './server-program.js';
 import { ROOT, serviceEnvironment } from './service-environment.js';
 
 export type LogLine = Record<string, unknown>;
@@ -17,6 +18,8 @@ export interface ServiceProcessOptions {
   metricsPort?: number;
   /** Runs `service/main.ts` through tsx, which needs no build; default: `dist/main.js`, as the image runs it. */
   sources?: boolean;
+  /** Another program in the service's place (a floor of bench/baseline/, see SERVER_PROGRAMS); wins over `sources`. */
+  program?: ServerProgram;
   /** Node options before the program, e.g. `--cpu-prof`. */
   nodeArgs?: string[];
   /** stdout and stderr are appended here; without it, stderr is kept in `stderr`. */
@@ -39,6 +42,7 @@ export class ServiceProcess {
   /** With `readLogs`: every stdout line that is JSON, parsed, in order. */
   readonly logs: LogLine[] = [];
   private readonly child: Child;
+  private readonly program: ServerProgram;
   private stdoutText = '';
 
   private constructor(
@@ -46,12 +50,13 @@ export class ServiceProcess {
     readonly metricsPort: number,
     options: ServiceProcessOptions,
   ) {
-    const program = options.sources ? ['--import', 'tsx', 'service/main.ts'] : ['dist/main.js'];
+    this.program =
+      options.program ?? (options.sources ? SERVER_PROGRAMS['service-sources'] : SERVER_PROGRAMS.service);
     const ports = { HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: String(metricsPort) };
     this.child = Child.spawn(
       options.name ?? 'the service',
       process.execPath,
-      [...(options.nodeArgs ?? []), ...program],
+      [...(options.nodeArgs ?? []), ...this.program.args],
       {
         cwd: ROOT,
         env: serviceEnvironment({ ...ports, ...options.env }),
@@ -118,14 +123,17 @@ export class ServiceProcess {
   }
 
   /**
-   * Polls until `GET /readyz` says 200, as Kubernetes waits before it sends traffic: live is not enough, since
-   * a process still connecting to Redis answers writes 503 (it fails fast rather than queue them).
+   * Polls until `GET /readyz` says 200 (a floor: its own ready route), as Kubernetes waits before it sends
+   * traffic: live is not enough, since a process still connecting to Redis answers writes 503 (it fails fast
+   * rather than queue them).
    */
   async waitUntilReady(timeoutMs = 30_000): Promise<void> {
     // A connection per poll, not fetch's pool: an idle keep-alive connection of ours would be one more for
     // the shutdown tests to see.
+    const { readyPath, readyStatus } = this.program;
     const ready = async () =>
-      (await send(this.url, 'GET', '/readyz', { timeoutMs: 1_000 }).catch(() => undefined))?.status === 200;
+      (await send(this.url, 'GET', readyPath, { timeoutMs: 1_000 }).catch(() => undefined))?.status ===
+      readyStatus;
     await this.child.waitUntil(`${this.child.name} to be ready`, ready, timeoutMs, 50);
   }
 

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import getPort from 'get-port';
 import { type Certificates, makeCertificates } from './certificates.js';
 import type { Child } from './child.js';
-import { DEFAULT_PROXY_LIMITS, type ProxyLimits, startNginx } from './nginx.js';
+import { DEFAULT_PROXY_LIMITS, type ProxyLimits, type ProxyTuning, startNginx } from './nginx.js';
 import { startPrometheus } from './prometheus.js';
 import { ReadinessProber } from './readiness-prober.js';
 import { RedisServer } from './redis-server.js';
 import { Replica } from './replica.js';
+import { type ReplicaKind, SERVER_PROGRAMS } from './server-program.js';
 
 export interface StackOptions {
   /** Ports on 127.0.0.1; each defaults to a free one. */
@@ -17,10 +18,18 @@ export interface StackOptions {
   prometheusPort?: number;
   /** Number of API processes; default 3. */
   replicas?: number;
+  /**
+   * What each replica runs: `service` (default, `node dist/main.js`), or `baseline`, the bare node:http + ioredis
+   * floor of bench/baseline/, on the same ports with the same environment, to measure what the proxy and TLS
+   * cost the floor against what they cost the service.
+   */
+  replica?: ReplicaKind;
   /** The service's MAX_BODY_BYTES, and nginx's client_max_body_size; default 1 MiB, as the service's. */
   maxBodyBytes?: number;
   /** Limits on what one client may hold of nginx; each one not given (or undefined) is DEFAULT_PROXY_LIMITS'. */
   proxyLimits?: Partial<ProxyLimits>;
+  /** nginx's performance settings; default INGRESS_NGINX_TUNING (NGINX_DEFAULT_TUNING measures the difference). */
+  proxyTuning?: ProxyTuning;
   /** Further service settings for every replica (LOG_LEVEL, SHUTDOWN_DELAY_MS, ...). */
   serviceEnv?: Record<string, string>;
   /** Where certificates, configs, data and logs go; default a new temporary directory. */
@@ -107,9 +116,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     started.push([redis]);
     const env = { REDIS_URL: redis.url, MAX_BODY_BYTES: String(maxBodyBytes), ...options.serviceEnv };
+    const program = SERVER_PROGRAMS[options.replica ?? 'service'];
     const replicas = ports.replicas.map(
       ([port, metricsPort], index) =>
-        new Replica({ index, port, metricsPort, env, logFile: join(dir, `replica-${index}.log`) }),
+        new Replica({ index, port, metricsPort, env, program, logFile: join(dir, `replica-${index}.log`) }),
     );
     started.push(replicas);
     await Promise.all(replicas.map((replica) => replica.start()));
@@ -128,6 +138,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       maxBodyBytes,
       certificates,
       limits: proxyLimits,
+      tuning: options.proxyTuning,
     });
     started.push([nginx]);
     const targetPorts = ports.replicas.map(([, metricsPort]) => metricsPort);
