@@ -1,5 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from './message-store.js';
+import { errorKind } from './redis-errors.js';
 import { LAYOUT_KEY } from './redis-layout.js';
 
 // Records the layout unless one is recorded, and answers the recorded one. Allowed on a full Redis: a few bytes,
@@ -32,7 +33,9 @@ export function checkLayout(client: Redis | Cluster, marker: string): () => Prom
       },
       (error: unknown) => {
         checked = undefined;
-        throw error;
+        // A Redis that refuses the check itself (an ACL without SET, say) is let through: the commands that
+        // follow then fail with their own error, which says more than this check could.
+        if (errorKind(error) !== 'other') throw error;
       },
     );
     return checked;

@@ -10,8 +10,11 @@
 export interface KeyLayout {
   /** The hash of the digest's bucket, `b:{<bucket>}`. */
   bucket(digest: string): string;
-  /** The string key of a long message, `s:{<bucket>}<digest>`. */
-  long(digest: string): string;
+  /**
+   * The string key of a long message, `s:{<bucket>}` then the digest's 32 bytes: 32 bytes shorter than its hex,
+   * which keeps the key in a smaller allocation than the old layout's.
+   */
+  long(digest: string): Buffer;
   /** The field of the digest in its bucket: its 32 bytes. */
   field(digest: string): Buffer;
   /** What Redis records at `layout`, so that a service with another bucket setting refuses this store. */
@@ -30,7 +33,7 @@ export function keyLayout(bits: number): KeyLayout {
     (Number.parseInt(digest.slice(0, 8), 16) >>> (32 - bits)).toString(16).padStart(hexDigits, '0');
   return {
     bucket: (digest) => `b:{${bucketOf(digest)}}`,
-    long: (digest) => `s:{${bucketOf(digest)}}${digest}`,
+    long: (digest) => Buffer.concat([Buffer.from(`s:{${bucketOf(digest)}}`), Buffer.from(digest, 'hex')]),
     field: (digest) => Buffer.from(digest, 'hex'),
     marker: `buckets:${bits}`,
   };

@@ -50,7 +50,7 @@ return answer`;
 export interface Places {
   /** How many keys each digest has. */
   count: number;
-  keys(digest: string): string[];
+  keys(digest: string): (string | Buffer)[];
   /** A key whose slot all the digest's keys share. */
   slotKey(digest: string): string;
   field?: (digest: string) => Buffer;

@@ -8,13 +8,13 @@ export function keysOf(
   prefix: string,
   digest: string,
   bits = 16,
-): { bucket: string; long: string; field: Buffer } {
+): { bucket: string; long: Buffer; field: Buffer } {
   const bucket = (Number.parseInt(digest.slice(0, 8), 16) >>> (32 - bits))
     .toString(16)
     .padStart(Math.ceil(bits / 4), '0');
   return {
     bucket: `${prefix}b:{${bucket}}`,
-    long: `${prefix}s:{${bucket}}${digest}`,
+    long: Buffer.concat([Buffer.from(`${prefix}s:{${bucket}}`), Buffer.from(digest, 'hex')]),
     field: Buffer.from(digest, 'hex'),
   };
 }

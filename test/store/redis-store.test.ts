@@ -29,7 +29,7 @@ async function startTracked(server: RedisServer, env: Record<string, string> = {
 }
 
 /** The raw bytes under a key, read by a client of the test's own (not through the service). */
-async function readKey(server: RedisServer, key: string): Promise<Buffer | null> {
+async function readKey(server: RedisServer, key: string | Buffer): Promise<Buffer | null> {
   const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
   try {
     await client.connect();
