@@ -2,7 +2,6 @@
 local common = require('common')
 local run, size
 local n = 0
-local JSON = { ['Content-Type'] = 'application/json' }
 
 function init(args)
   run = args[1]
@@ -15,5 +14,5 @@ function request()
     n = n + 1
     messages[i] = '"' .. common.new_message(run, n) .. '"'
   end
-  return wrk.format('POST', '/messages/batch', JSON, '{"messages":[' .. table.concat(messages, ',') .. ']}')
+  return common.post_json('/messages/batch', '{"messages":[' .. table.concat(messages, ',') .. ']}')
 end

@@ -21,8 +21,12 @@ function common.get(digest)
 end
 
 local JSON = { ['Content-Type'] = 'application/json' }
+function common.post_json(path, body)
+  return wrk.format('POST', path, JSON, body)
+end
+
 function common.post(message)
-  return wrk.format('POST', '/messages', JSON, '{"message":"' .. message .. '"}')
+  return common.post_json('/messages', '{"message":"' .. message .. '"}')
 end
 
 -- A message no run posted before: the bench's random run id, the thread, and a counter.
@@ -36,6 +40,19 @@ function common.cycle(requests)
   return function()
     n = n + 1
     return requests[n % #requests + 1]
+  end
+end
+
+-- For a scenario that sends a fixed pool of requests: `build(args)` makes the pool once per thread in init(), and
+-- request() sends it in turn. Call it when the script loads: wrk decides in its main Lua state, before init(),
+-- whether requests are dynamic, by whether a request() is defined.
+function common.serve(build)
+  local next_request
+  function init(args)
+    next_request = common.cycle(build(args))
+  end
+  function request()
+    return next_request()
   end
 end
 

@@ -1,8 +1,7 @@
 -- GET of digests no message has: 256 random bits each, a pool made per thread.
 local common = require('common')
-local next_request
 
-function init(args)
+common.serve(function(args)
   math.randomseed(tonumber(args[1], 16) % 2147483647 + id)
   local requests = {}
   for i = 1, 10000 do
@@ -10,10 +9,5 @@ function init(args)
     for j = 1, 8 do hex[j] = string.format('%08x', math.random(0, 2147483647) * 2 + math.random(0, 1)) end
     requests[i] = common.get(table.concat(hex))
   end
-  next_request = common.cycle(requests)
-end
-
--- Defined at load: wrk decides in its main Lua state, before init(), whether requests are dynamic.
-function request()
-  return next_request()
-end
+  return requests
+end)

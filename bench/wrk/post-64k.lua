@@ -1,18 +1,12 @@
 -- POST of 64 KiB messages (65,536 ASCII bytes), cycling through a pool of args[1] distinct ones: new messages
 -- of that size at this rate would fill Redis by gigabytes, so after the first pass they are stored ones.
 local common = require('common')
-local next_request
 
-function init(args)
+common.serve(function(args)
   local requests = {}
   for i = 1, tonumber(args[1]) do
     local head = 'big message ' .. i .. ' '
     requests[i] = common.post(head .. string.rep('x', 64 * 1024 - #head))
   end
-  next_request = common.cycle(requests)
-end
-
--- Defined at load: wrk decides in its main Lua state, before init(), whether requests are dynamic.
-function request()
-  return next_request()
-end
+  return requests
+end)
