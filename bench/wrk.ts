@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { cpuMicros } from './cpu.js';
+import { cpuMicros } from '../tools/stack/process-cpu.js';
 import { onLoadCore } from './pinning.js';
 
 const SCRIPTS = fileURLToPath(new URL('wrk/', import.meta.url));
