@@ -4,6 +4,7 @@ import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Metrics } from '../metrics.js';
+import { lingerOnLastAnswer, lingeringClose } from './lingering-close.js';
 import { limitPipelining } from './pipelining.js';
 import { markRefused } from './refusal.js';
 
@@ -24,8 +25,13 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
     logger.info({ status, code }, 'request refused by the HTTP parser');
   };
   const handle = app.callback();
+  // Connections with a refusal under way, and those whose last answer (`Connection: close`) is sent: on the
+  // latter, the requests that follow are neither served nor refused.
   const refusing = new WeakSet<Socket>();
+  const closing = new WeakSet<Socket>();
   const listener = limitPipelining((request, response) => {
+    // A request after one answered with `Connection: close` is read and discarded, not served (RFC 9112 9.6).
+    if (closing.has(request.socket)) return void request.resume();
     if (request.headers.host !== undefined || request.httpVersion === '1.0') return handle(request, response);
     refused(400, 'missing-host');
     response.shouldKeepAlive = false;
@@ -42,13 +48,15 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
     },
     listener,
   );
+  server.on('connection', (socket: Socket) => lingerOnLastAnswer(socket, () => closing.add(socket)));
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
     const { status, text } = clientErrorAnswer(error.code);
     if (status === 0) return socket.destroy();
-    // One refusal per connection, for its first error. While its answers are still being sent, the failed
-    // parser fails again on each later read, and Node's request timeout still runs on the bytes that failed
-    // (a 408): neither may write a second refusal, nor cut the answers or the linger short.
-    if (refusing.has(socket)) return;
+    // One refusal per connection, for its first error, and none once its last answer is sent. While its
+    // answers are still being sent, the failed parser fails again on each later read, and Node's request
+    // timeout still runs on the bytes that failed or on the rest of a refused body (a 408): neither may write
+    // a second refusal, nor cut the answers or the linger short.
+    if (refusing.has(socket) || closing.has(socket)) return;
     refusing.add(socket);
     const answer = () => {
       if (!socket.writable) return socket.destroy();
@@ -79,22 +87,16 @@ export function createApiServer(app: Koa, timeouts: Timeouts, logger: Logger, me
   return server;
 }
 
-// How long a refused connection is drained before it is closed, at most: enough for the client to read the answer.
-const LINGER_MS = 2000;
-
 /**
- * Writes the answer and closes the connection as RFC 9112 (9.6) and nginx's lingering close do. Closing while
- * the client is still sending (a body behind a refused header) answers its next bytes with a reset, and a reset
- * makes the client's kernel drop the answer before the client reads it. So what the client still sends is read
- * and thrown away (not parsed: the parser has failed) until it closes its side or LINGER_MS pass.
+ * Writes the answer and closes the connection lingering (lingering-close.ts). The parser has failed, so what
+ * the client still sends is thrown away unparsed.
  */
 function refuse(socket: Socket, answer: string): void {
   socket.removeAllListeners('data');
   socket.on('data', () => undefined);
   socket.resume();
-  socket.end(answer);
-  socket.once('end', () => socket.destroy());
-  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  socket.write(answer);
+  lingeringClose(socket);
 }
 
 const STATUS_TEXT: Record<number, string> = {
