@@ -97,6 +97,14 @@ export const configSchema = {
       default: 'shaservice:',
       description: 'Prefix of every Redis key, so several services can share one Redis.',
     },
+    REDIS_BUCKET_BITS: {
+      type: 'integer',
+      minimum: 8,
+      maximum: 26,
+      default: 16,
+      description:
+        'Short messages share 2^bits hashes in Redis; size it from the expected message count (README: Key layout). Fixed once a store holds messages.',
+    },
     REDIS_COMMAND_TIMEOUT_MS: {
       type: 'integer',
       minimum: 1,

@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       tls: true,
       tlsCa: undefined,
       keyPrefix: 'x:',
+      bucketBits: 16,
       commandTimeoutMs: 500,
       connectTimeoutMs: 2000,
       minReplicaAcks: 0,

@@ -3,6 +3,7 @@ import { Agent, type ClientRequest, type IncomingHttpHeaders, request } from 'no
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getMessage, postJson, postMessage, send, type Reply } from '../tools/client/http.js';
+import { storedBytes } from './helpers/stored-message.js';
 import { useRedisServer } from './helpers/redis-fixtures.js';
 import { pollUntil } from '../tools/stack/poll.js';
 import { ServiceProcess } from '../tools/stack/service-process.js';
@@ -296,14 +297,14 @@ describe('main (the service process)', function () {
 
       const posted = await postMessage(service.url, message);
       const got = await getMessage(service.url, digest);
-      const stored = server.cli('GET', `main-test:${digest}`);
+      const stored = await storedBytes(server.url, 'main-test:', digest);
       service.signal('SIGTERM');
       const exit = await service.waitForExit();
 
       expect(posted.status).to.equal(201);
       expect(got.status).to.equal(200);
       expect(got.json).to.deep.equal({ message });
-      expect(stored).to.equal(`"${message}"`);
+      expect(stored?.toString('utf8')).to.equal(message);
       expect(exit.code).to.equal(0);
       // Quitting Redis cleanly means no connection error on the way out, and the last line is reached.
       expect(service.logs.filter((line) => line.level !== 'info')).to.deep.equal([]);

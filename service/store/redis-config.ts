@@ -20,6 +20,8 @@ export interface RedisConfig {
   /** PEM text of a private CA, read from REDIS_TLS_CA_FILE. */
   tlsCa: string | undefined;
   keyPrefix: string;
+  /** Short messages share 2^bucketBits hashes (redis-layout.ts). */
+  bucketBits: number;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   minReplicaAcks: number;
@@ -111,6 +113,7 @@ export function redisConfig(
       tls: s.REDIS_TLS === true || str('REDIS_URL')?.startsWith('rediss://') === true,
       tlsCa,
       keyPrefix: str('REDIS_KEY_PREFIX') ?? '',
+      bucketBits: int('REDIS_BUCKET_BITS'),
       commandTimeoutMs: int('REDIS_COMMAND_TIMEOUT_MS'),
       connectTimeoutMs: int('REDIS_CONNECT_TIMEOUT_MS'),
       minReplicaAcks: acks,
@@ -154,6 +157,7 @@ function isRedisOnly(name: string, s: Settings): boolean {
   if (name === 'REDIS_TLS') return s.REDIS_TLS === true;
   return ![
     'REDIS_KEY_PREFIX',
+    'REDIS_BUCKET_BITS',
     'REDIS_COMMAND_TIMEOUT_MS',
     'REDIS_CONNECT_TIMEOUT_MS',
     'REDIS_REPLICA_ACK_TIMEOUT_MS',

@@ -6,12 +6,15 @@ import { callDeadlineMs, type RedisConfig } from './redis-config.js';
 import { withinDeadline } from './redis-deadline.js';
 import { translate } from './redis-errors.js';
 import { instrumentRedis } from './redis-instruments.js';
-import { readWithinBudget } from './redis-lookup.js';
+import { checkLayout } from './redis-layout-check.js';
+import { keyLayout, legacyKey } from './redis-layout.js';
+import { type Lookup, type Places, readWithinBudget } from './redis-lookup.js';
 import { logTransitions } from './redis-outage-log.js';
 import { pipelinesOf } from './redis-pipelines.js';
 import { readiness } from './redis-readiness.js';
 import { reconnectWhenGivenUp } from './redis-reconnect.js';
-import { setEachNx, wire } from './redis-writes.js';
+import { isShort, storeEachNx, wire } from './redis-writes.js';
+import { Cluster } from 'ioredis';
 
 export interface RedisStoreOptions extends RedisConfig {
   logger: Logger;
@@ -20,9 +23,10 @@ export interface RedisStoreOptions extends RedisConfig {
 }
 
 /**
- * The MessageStore on Redis: a message is a string at `<prefix><digest>`, written with SET NX so that
- * nothing stored is ever replaced. With `minReplicaAcks` a write counts only once that many replicas
- * confirm it (WAIT).
+ * The MessageStore on Redis: a short message is a field of its digest's bucket, a long one a string of its own
+ * (redis-layout.ts), written with HSETNX or SET NX so that nothing stored is ever replaced. Messages stored
+ * before buckets, at `<prefix><digest>`, are still read. With `minReplicaAcks` a write counts only once that
+ * many replicas confirm it (WAIT).
  */
 export function createRedisStore(options: RedisStoreOptions): MessageStore {
   const { logger, minReplicaAcks } = options;
@@ -33,6 +37,26 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
   const instruments = instrumentRedis(client, options.metrics);
   const inPipelines = pipelinesOf(client, options.keyPrefix, options.replicaAckTimeoutMs, instruments);
   const deadlineMs = callDeadlineMs(options);
+  const layout = keyLayout(options.bucketBits);
+  const current: Places = {
+    count: 2,
+    keys: (digest) => [layout.bucket(digest), layout.long(digest)],
+    slotKey: layout.bucket,
+    field: layout.field,
+  };
+  // A single Redis looks in the old layout in the same script; a Cluster keeps it on another slot, so only the
+  // digests not found in the new layout are looked for there, in a second round trip.
+  const lookup: Lookup =
+    client instanceof Cluster
+      ? { first: current, then: { count: 1, keys: (digest) => [legacyKey(digest)], slotKey: legacyKey } }
+      : { first: { ...current, count: 3, keys: (digest) => [...current.keys(digest), legacyKey(digest)] } };
+  const layoutChecked = checkLayout(client, layout.marker);
+
+  /** The layout is checked before the first command, once; readiness asks Redis's role first. */
+  const checked =
+    <T>(command: () => Promise<T>) =>
+    () =>
+      layoutChecked().then(command);
 
   /** Every call answers within its deadline, and fails only with errors fit to leave the adapter. */
   async function run<T>(command: () => Promise<T>): Promise<T> {
@@ -47,19 +71,31 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
   }
 
   const putMany = (entries: [string, string][]) =>
-    inPipelines(entries, ([digest]) => digest, setEachNx, minReplicaAcks);
+    inPipelines(entries, ([digest]) => layout.bucket(digest), storeEachNx(layout), minReplicaAcks);
+  const getMany = (digests: string[], maxBytes: number) =>
+    readWithinBudget(inPipelines, (read) => run(checked(read)), lookup, digests, maxBytes);
 
   return {
-    get: (digest) => run(() => client.get(digest)),
+    async get(digest) {
+      const [message] = await getMany([digest], Number.MAX_SAFE_INTEGER);
+      return typeof message === 'string' ? message : null;
+    },
     async put(digest, message) {
-      if (minReplicaAcks > 0) await run(() => putMany([[digest, message]]));
-      else await run(() => client.set(digest, wire(message), 'NX'));
+      if (minReplicaAcks > 0) await run(checked(() => putMany([[digest, message]])));
+      else if (isShort(message))
+        await run(checked(() => client.hsetnx(layout.bucket(digest), layout.field(digest), message)));
+      else await run(checked(() => client.set(layout.long(digest), wire(message), 'NX')));
     },
-    getMany: (digests, maxBytes) => readWithinBudget(inPipelines, run, digests, maxBytes),
+    getMany,
     async putMany(entries) {
-      await run(() => putMany(entries));
+      await run(checked(() => putMany(entries)));
     },
-    ping: () => run(() => readiness(client, minReplicaAcks, instruments)),
+    ping: () =>
+      run(async () => {
+        const status = await readiness(client, minReplicaAcks, instruments);
+        await layoutChecked();
+        return status;
+      }),
     async close() {
       closing = true;
       await client.quit().catch(() => undefined);

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { pollUntil } from '../../tools/stack/poll.js';
 import { statusOf } from '../../tools/stack/probe.js';
 import type { Stack } from '../../tools/stack/stack.js';
 import { type Reply, type RequestOptions, getMessage, postMessage } from '../../tools/client/http.js';
+import { storedBytes } from '../helpers/stored-message.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
 import { Load } from './load.js';
 import { caOf, useStack } from './stack-fixture.js';
@@ -82,12 +82,9 @@ describe('e2e: Redis restarted under the stack', () => {
    * Redis had lost them), under the service's default key prefix.
    */
   async function readFromRedis(messages: string[]): Promise<(string | null)[]> {
-    const client = new Redis(stack.redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
-    try {
-      await client.connect();
-      return await client.mget(messages.map((message) => `shaservice:${expectedDigest(message)}`));
-    } finally {
-      client.disconnect();
-    }
+    const stored = await Promise.all(
+      messages.map((message) => storedBytes(stack.redis.url, 'shaservice:', expectedDigest(message))),
+    );
+    return stored.map((bytes) => bytes?.toString('utf8') ?? null);
   }
 });

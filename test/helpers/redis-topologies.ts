@@ -8,7 +8,10 @@ import { RedisServer } from '../../tools/stack/redis-server.js';
 const run = promisify(execFile);
 
 /** Sends one command to one node with a short-lived client of the test's own, and answers the reply. */
-export async function ask(port: number, ...command: [string, ...(string | number)[]]): Promise<unknown> {
+export async function ask(
+  port: number,
+  ...command: [string, ...(string | number | Buffer)[]]
+): Promise<unknown> {
   const client = new Redis({
     port,
     host: '127.0.0.1',

@@ -8,6 +8,7 @@ import { buildImage, ensureNodeBaseImage, podman } from '../../tools/podman/podm
 import { pollUntil } from '../../tools/stack/poll.js';
 import { RedisServer } from '../../tools/stack/redis-server.js';
 import { requireRedisServer, requireRenderer } from '../helpers/require-command.js';
+import { storedBytes } from '../helpers/stored-message.js';
 import { requireCommand } from '../helpers/require-command.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
 
@@ -65,9 +66,13 @@ describe('the container image (podman, from the real Dockerfile)', function () {
 
     expect(posted.status).to.equal(201);
     expect(got.json).to.deep.equal({ message });
-    expect(
-      redis.cli('-a', 'image-test', '--no-auth-warning', 'EXISTS', `shaservice:${expectedDigest(message)}`),
-    ).to.equal('(integer) 1');
+    // Where the README's key layout says it is, read by a client of the test's own.
+    const stored = await storedBytes(
+      `redis://:image-test@127.0.0.1:${redis.port}`,
+      'shaservice:',
+      expectedDigest(message),
+    );
+    expect(stored?.toString('utf8')).to.equal(message);
   });
 
   it('when the container runs, then its process is node as uid 1000 and PID 1', async () => {

@@ -4,6 +4,7 @@ import { postJson } from '../../tools/client/http.js';
 import { startRedisApp, uniquePrefix } from '../helpers/redis-app.js';
 import { useRedisCluster, useRedisServer } from '../helpers/redis-fixtures.js';
 import { ask } from '../helpers/redis-topologies.js';
+import { keysOf, storedBytes } from '../helpers/stored-message.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
 
 const COUNT = 200;
@@ -66,17 +67,24 @@ describe('batches on Redis', function () {
         CACHE_MAX_BYTES: '0',
       });
       const batch = ['first of three', 'second of three', 'third of three'];
-      const taken = `${prefix}${expectedDigest(batch[1]!)}`;
-      await ask(standalone.server().port, 'SET', taken, 'written before, by someone else');
+      const taken = keysOf(prefix, expectedDigest(batch[1]!));
+      await ask(
+        standalone.server().port,
+        'HSET',
+        taken.bucket,
+        taken.field,
+        'written before, by someone else',
+      );
       try {
         const stored = await postJson(app.url, '/messages/batch', { messages: batch });
 
         expect(stored.status).to.equal(201);
-        expect(await ask(standalone.server().port, 'GET', taken)).to.equal('written before, by someone else');
+        expect(await ask(standalone.server().port, 'HGET', taken.bucket, taken.field)).to.equal(
+          'written before, by someone else',
+        );
         for (const message of [batch[0]!, batch[2]!]) {
-          expect(await ask(standalone.server().port, 'GET', `${prefix}${expectedDigest(message)}`)).to.equal(
-            message,
-          );
+          const stored = await storedBytes(standalone.server().url, prefix, expectedDigest(message));
+          expect(stored?.toString('utf8')).to.equal(message);
         }
       } finally {
         await app.close();

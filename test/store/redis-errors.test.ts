@@ -41,9 +41,9 @@ describe('Redis errors in logs', function () {
     return { message, digest: expectedDigest(message), status: reply.status };
   }
 
-  it('when the ACL user may not SET, then the request log names the command and error but not the message or its key', async () => {
+  it('when the ACL user may not HSETNX (short messages are stored with it), then the request log names the command and error but not the message or its key', async () => {
     server = await RedisServer.start();
-    server.cli('ACL', 'SETUSER', 'reader', 'on', '>reader-pw', '~*', '+@all', '-set');
+    server.cli('ACL', 'SETUSER', 'reader', 'on', '>reader-pw', '~*', '+@all', '-hsetnx');
     const prefix = uniquePrefix();
     app = await startRedisApp(server, {
       REDIS_USERNAME: 'reader',
@@ -57,12 +57,12 @@ describe('Redis errors in logs', function () {
     const text = expectNoneOf(app.logs, [message, digest]);
     const failed = app.logs.find((line) => line.msg === 'request failed');
     expect(failed, text).to.deep.include({ route: 'postMessage', status: 500 });
-    expect(failed?.err).to.deep.include({ command: 'set' });
+    expect(failed?.err).to.deep.include({ command: 'hsetnx' });
     expect((failed?.err as { message: string }).message).to.match(/^NOPERM /);
   });
 
-  it('when Redis knows no SET (renamed away), then the log keeps its "unknown command" but not the arguments it echoes', async () => {
-    server = await RedisServer.start(['--rename-command', 'SET', '']);
+  it('when Redis knows no HSETNX (renamed away), then the log keeps its "unknown command" but not the arguments it echoes', async () => {
+    server = await RedisServer.start(['--rename-command', 'HSETNX', '']);
     const prefix = uniquePrefix();
     app = await startRedisApp(server, { REDIS_KEY_PREFIX: prefix });
 
@@ -71,7 +71,7 @@ describe('Redis errors in logs', function () {
     expect(status).to.equal(500);
     const text = expectNoneOf(app.logs, [message, digest]);
     const failed = app.logs.find((line) => line.msg === 'request failed');
-    expect((failed?.err as { message: string }).message, text).to.match(/^ERR unknown command 'set'/i);
+    expect((failed?.err as { message: string }).message, text).to.match(/^ERR unknown command 'hsetnx'/i);
   });
 
   it('when Redis refuses the password, then the connection log line names AUTH and WRONGPASS but not the password', async () => {

@@ -13,6 +13,7 @@ import { requireRedisServer } from '../helpers/require-command.js';
 import { ServiceProcess } from '../../tools/stack/service-process.js';
 import { testService } from '../helpers/test-service.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
+import { keysOf, storedBytes } from '../helpers/stored-message.js';
 
 // "Within about a second" from the issue, with room for a loaded two-core machine.
 const FAIL_FAST_MS = 1500;
@@ -28,11 +29,31 @@ async function startTracked(server: RedisServer, env: Record<string, string> = {
 }
 
 /** The raw bytes under a key, read by a client of the test's own (not through the service). */
-async function readKey(server: RedisServer, key: string): Promise<Buffer | null> {
+async function readKey(server: RedisServer, key: string | Buffer): Promise<Buffer | null> {
   const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
   try {
     await client.connect();
     return await client.getBuffer(key);
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function readField(server: RedisServer, key: string, field: Buffer): Promise<Buffer | null> {
+  const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await client.connect();
+    return await client.hgetBuffer(key, field);
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function writeField(server: RedisServer, key: string, field: Buffer, value: string): Promise<void> {
+  const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await client.connect();
+    await client.hset(key, field, value);
   } finally {
     client.disconnect();
   }
@@ -77,7 +98,7 @@ describe('Redis store', function () {
   describe('on a running Redis', () => {
     const { server } = useRedisServer();
 
-    it('when a message is posted, then Redis holds its exact bytes under <prefix><digest>', async () => {
+    it('when a short message is posted, then its bucket holds its exact bytes at its digest’s bytes', async () => {
       const prefix = uniquePrefix();
       const app = await startTracked(server(), { REDIS_KEY_PREFIX: prefix });
       const message = `round trip é漢字🎉 ${randomUUID()}`;
@@ -87,8 +108,22 @@ describe('Redis store', function () {
 
       expect(reply.status, reply.text).to.equal(201);
       expect(reply.json).to.deep.equal({ digest });
-      expect(await readKey(server(), `${prefix}${digest}`)).to.deep.equal(Buffer.from(message, 'utf8'));
-      expect(await readKey(server(), digest)).to.equal(null);
+      const { bucket, field } = keysOf(prefix, digest);
+      expect(await readField(server(), bucket, field)).to.deep.equal(Buffer.from(message, 'utf8'));
+      expect(await readKey(server(), `${prefix}${digest}`)).to.equal(null);
+    });
+
+    it('when a message longer than 64 bytes is posted, then it has a key of its own beside its bucket', async () => {
+      const prefix = uniquePrefix();
+      const app = await startTracked(server(), { REDIS_KEY_PREFIX: prefix });
+      const message = `long é漢字🎉 ${'x'.repeat(60)} ${randomUUID()}`;
+      const digest = expectedDigest(message);
+
+      expect((await postMessage(app.url, message)).status).to.equal(201);
+
+      const { bucket, long, field } = keysOf(prefix, digest);
+      expect(await readKey(server(), long)).to.deep.equal(Buffer.from(message, 'utf8'));
+      expect(await readField(server(), bucket, field)).to.equal(null);
     });
 
     it('when a digest is read back with the cache off, then GET answers the message from Redis', async () => {
@@ -135,16 +170,18 @@ describe('Redis store', function () {
       expect(reply.status, reply.text).to.equal(404);
     });
 
-    it('when the key already holds another value, then a POST leaves it unchanged (SET NX)', async () => {
+    it('when the field already holds another value, then a POST leaves it unchanged (HSETNX)', async () => {
       const prefix = uniquePrefix();
       const app = await startTracked(server(), { REDIS_KEY_PREFIX: prefix });
       const message = `set nx ${randomUUID()}`;
-      const key = `${prefix}${expectedDigest(message)}`;
-      await writeKey(server(), key, 'written before, by someone else');
+      const { bucket, field } = keysOf(prefix, expectedDigest(message));
+      await writeField(server(), bucket, field, 'written before, by someone else');
 
       await postMessage(app.url, message);
 
-      expect(await readKey(server(), key)).to.deep.equal(Buffer.from('written before, by someone else'));
+      expect(await readField(server(), bucket, field)).to.deep.equal(
+        Buffer.from('written before, by someone else'),
+      );
     });
 
     it('when the same message is posted twice, then both answer the same digest and one key holds it', async () => {
@@ -158,7 +195,7 @@ describe('Redis store', function () {
 
       expect([first.status, second.status]).to.deep.equal([201, 201]);
       expect([first.json, second.json]).to.deep.equal([{ digest }, { digest }]);
-      expect(await readKey(server(), `${prefix}${digest}`)).to.deep.equal(Buffer.from(message));
+      expect(await storedBytes(server().url, prefix, digest)).to.deep.equal(Buffer.from(message));
     });
 
     it('when the cache is on and a message is read twice, then Redis is asked once', async () => {
@@ -226,7 +263,7 @@ describe('Redis store', function () {
       const reply = await postMessage(app.url, message);
 
       expect(reply.status, reply.text).to.equal(201);
-      expect(await readKey(server(), `${prefix}${expectedDigest(message)}`)).to.deep.equal(
+      expect(await storedBytes(server().url, prefix, expectedDigest(message))).to.deep.equal(
         Buffer.from(message),
       );
     });
