@@ -1,10 +1,10 @@
 import type { MemoryResult } from './memory.js';
-import type { FloorName } from './servers.js';
+import type { FloorKind } from '../tools/stack/server-program.js';
 import type { Scenario } from './scenarios.js';
 import type { Measurement } from './wrk.js';
 
 /** The servers of one alternation: shaservice and the two floors. */
-export type Contender = 'shaservice' | FloorName;
+export type Contender = 'shaservice' | FloorKind;
 export const CONTENDERS: Contender[] = ['shaservice', 'koa-floor', 'node-http'];
 
 /** One scenario at one connection count: medians of each server's runs, and ratios of same-round runs. */
@@ -14,9 +14,9 @@ export interface ScenarioResult {
   connections: number;
   medians: Record<Contender, Measurement>;
   /** Median over the rounds of shaservice req/s ÷ the floor's (above 1: faster than the floor). */
-  ratio: Record<FloorName, number>;
+  ratio: Record<FloorKind, number>;
   /** Median over the rounds of shaservice p99 ÷ the floor's (above 1: slower tail). */
-  p99Ratio: Record<FloorName, number>;
+  p99Ratio: Record<FloorKind, number>;
   runs: Record<Contender, Measurement[]>;
 }
 
@@ -89,7 +89,7 @@ export function summarise(
   connections: number,
   runs: Record<Contender, Measurement[]>,
 ): ScenarioResult {
-  const perRound = (floor: FloorName, pick: (m: Measurement) => number) =>
+  const perRound = (floor: FloorKind, pick: (m: Measurement) => number) =>
     median(runs.shaservice.map((s, i) => pick(s) / pick(runs[floor][i] as Measurement)));
   const floors = (pick: (m: Measurement) => number) => ({
     'koa-floor': perRound('koa-floor', pick),

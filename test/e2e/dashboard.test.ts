@@ -65,6 +65,22 @@ describe('e2e: every Grafana dashboard panel, queried against the stack’s Prom
     // Counters are born at their first increment, and a rate needs two samples after it: a first round makes
     // the series, a second one, once they are scraped, makes every rate the panels show above 0.
     await sendTraffic();
+    // The second round must come after a scrape that saw the first: a series first scraped at its final value
+    // has no increase inside the window, and its rate stays 0.
+    const expected = ['postMessage 201', 'postMessage 400', 'getMessage 200', 'getMessage 404'];
+    await pollUntil(
+      `Prometheus to have scraped ${expected.join(', ')}`,
+      async () => {
+        const samples = await queryPrometheus(
+          stack.prometheusUrl,
+          'sum by (route, status) (http_requests_total)',
+        );
+        const scraped = new Set(samples.map((s) => `${s.metric.route} ${s.metric.status}`));
+        return expected.every((pair) => scraped.has(pair));
+      },
+      20_000,
+      250,
+    );
     let resolved: Record<string, string> | undefined;
     await pollUntil(
       'Prometheus to offer a value for every dashboard variable',
@@ -75,7 +91,6 @@ describe('e2e: every Grafana dashboard panel, queried against the stack’s Prom
     );
     variables = resolved!;
     await sendTraffic();
-    const expected = ['postMessage 201', 'postMessage 400', 'getMessage 200', 'getMessage 404'];
     await pollUntil(
       `the request-rate panel to show ${expected.join(', ')}`,
       async () => {

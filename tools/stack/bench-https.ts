@@ -1,5 +1,6 @@
 // `npm run bench:stack`: HTTPS through the stack's nginx, the stack serving shaservice replicas against the same
-// stack serving the bare node:http baseline, wrk pinned to its own core, alternated rounds; prints the table.
+// stack serving each floor of bench/baseline/ (Koa, node:http), wrk pinned to its own core, alternated rounds;
+// prints the table.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { send } from '../client/http.js';
 import { cpuMicros, withChildren } from './process-cpu.js';
 import { INGRESS_NGINX_TUNING, NGINX_DEFAULT_TUNING, type ProxyTuning } from './nginx.js';
-import type { ReplicaKind } from './server-program.js';
+import { FLOOR_KINDS, type FloorKind, type ReplicaKind } from './server-program.js';
 import { type Stack, startStack } from './stack.js';
 import { runWrk, type WrkResult } from './wrk.js';
 
@@ -18,8 +19,8 @@ interface Run extends WrkResult {
 }
 
 const USAGE = `Usage: npm run bench:stack -- [--rounds 3] [--duration 10] [--connections 50] [--before]
-Starts the stack twice (shaservice replicas, baseline replicas; with --before also both with nginx's defaults,
-the stack's config before it was tuned as ingress-nginx), then GETs a stored digest and POSTs new messages
+Starts the stack three times (shaservice replicas, then the Koa floor's, then node:http's; with --before also
+each with nginx's defaults, the stack's config before it was tuned as ingress-nginx), then GETs a stored digest and POSTs new messages
 through each over HTTPS with wrk pinned to CPU 1 (keep-alive), alternating the stacks round by round.
 The stacks' processes are not pinned: nginx runs a worker per core, as on a node. Default about 2.5 minutes.`;
 
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
   process.on('exit', () => targets.forEach((target) => target.stack.killNow()));
   try {
     for (const [tuningName, tuning] of tunings)
-      for (const replica of ['service', 'baseline'] as const)
+      for (const replica of ['service', ...FLOOR_KINDS] as const)
         targets.push(await startTarget(replica, tuningName, tuning, connections));
     const script = join(targets[0]?.stack.dir ?? '.', 'post.lua');
     writeFileSync(script, POST_SCRIPT);
@@ -167,33 +168,37 @@ function table(
   connections: number,
 ): string {
   const rows = [
-    '| Scenario | nginx | shaservice req/s | baseline req/s | Ratio (median of rounds) | Ratio range | p50 / p99 ms (svc / base) | CPU µs/req nginx + replicas & Redis (svc / base) | Errors (svc / base) |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Scenario | nginx | shaservice req/s | Koa floor req/s | node:http req/s | vs Koa floor | vs node:http | p50 / p99 ms (svc; Koa; node) | CPU µs/req nginx + replicas & Redis (svc; Koa; node) | Errors |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
+  const rps = (runs: WrkResult[]) =>
+    Math.round(median(runs.map((r) => r.requestsPerSecond))).toLocaleString('en');
+  const ms = (values: number[]) => median(values).toFixed(1);
+  const latency = (runs: WrkResult[]) => `${ms(runs.map((r) => r.p50Ms))} / ${ms(runs.map((r) => r.p99Ms))}`;
+  const cpu = (runs: Run[]) =>
+    `${Math.round(median(runs.map((r) => r.nginxMicrosPerRequest)))} + ${Math.round(median(runs.map((r) => r.replicasMicrosPerRequest)))}`;
   for (const scenario of SCENARIOS)
     for (const tuning of tuningNames) {
-      const service = results.get(`${scenario}|service|${tuning}`) ?? [];
-      const baseline = results.get(`${scenario}|baseline|${tuning}`) ?? [];
-      const ratios = service.map(
-        (s, i) => s.requestsPerSecond / (baseline[i]?.requestsPerSecond ?? Number.NaN),
-      );
-      const cpu = (runs: Run[]) =>
-        `${Math.round(median(runs.map((r) => r.nginxMicrosPerRequest)))} + ${Math.round(median(runs.map((r) => r.replicasMicrosPerRequest)))}`;
-      const rps = (runs: WrkResult[]) =>
-        Math.round(median(runs.map((r) => r.requestsPerSecond))).toLocaleString('en');
-      const ms = (values: number[]) => median(values).toFixed(1);
-      const latency = (runs: WrkResult[]) =>
-        `${ms(runs.map((r) => r.p50Ms))} / ${ms(runs.map((r) => r.p99Ms))}`;
-      const errors = (runs: WrkResult[]) => runs.reduce((sum, r) => sum + r.errors, 0);
+      const runsOf = (replica: ReplicaKind) => results.get(`${scenario}|${replica}|${tuning}`) ?? [];
+      const service = runsOf('service');
+      const floors = FLOOR_KINDS.map(runsOf);
+      // Each round's ratio is to the floor measured in the same round; the median of those is reported.
+      const ratio = (floor: FloorKind) => {
+        const ratios = service.map(
+          (s, i) => s.requestsPerSecond / (runsOf(floor)[i]?.requestsPerSecond ?? Number.NaN),
+        );
+        return `**${median(ratios).toFixed(2)}x** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+      };
+      const all = [service, ...floors];
+      const errors = all.reduce((sum, runs) => sum + runs.reduce((n, r) => n + r.errors, 0), 0);
       rows.push(
-        `| ${scenario} | ${tuning} | ${rps(service)} | ${rps(baseline)} | **${median(ratios).toFixed(2)}x** | ` +
-          `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)} | ` +
-          `${latency(service)} / ${latency(baseline)} | ${cpu(service)} / ${cpu(baseline)} | ${errors(service)} / ${errors(baseline)} |`,
+        `| ${scenario} | ${tuning} | ${all.map(rps).join(' | ')} | ${FLOOR_KINDS.map(ratio).join(' | ')} | ` +
+          `${all.map(latency).join('; ')} | ${all.map(cpu).join('; ')} | ${errors} |`,
       );
     }
   return [
     `HTTPS through the stack (nginx, 3 replicas, Redis): wrk -t1 -c${connections} -d${durationSeconds}s pinned to CPU ${WRK_CPUS}, ` +
-      `stack unpinned; ${rounds} alternated rounds; medians.`,
+      `stack unpinned; ${rounds} alternated rounds; medians (range of the rounds' ratios in brackets).`,
     '',
     ...rows,
   ].join('\n');

@@ -4,9 +4,9 @@ import { REPLICA_KINDS, type ReplicaKind } from './server-program.js';
 import { startStack } from './stack.js';
 
 const USAGE = `Usage: npm run stack -- [--https-port 5000] [--http-port N] [--prometheus-port N] [--replicas 3] [--keep]
-                        [--connections-per-client 100] [--client-timeout 10] [--replica service|baseline]
+                        [--connections-per-client 100] [--client-timeout 10] [--replica service|koa-floor|node-http]
 Starts Redis (AOF), the API replicas, nginx with TLS and Prometheus on 127.0.0.1; Ctrl-C stops them all.
---replica baseline runs the bare node:http + ioredis floor of bench/baseline/ as each replica instead of the
+--replica koa-floor or node-http runs that floor of bench/baseline/ as each replica instead of the
 service (no /metrics, /readyz or /docs then), to compare what the proxy and TLS cost each.
 A replica that dies is started again after 1 s (doubling while it keeps failing), as Kubernetes restarts a pod.
 Ports not given are chosen free. --keep leaves the temporary directory (logs, data, certificates) behind.

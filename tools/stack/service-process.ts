@@ -59,7 +59,7 @@ export class ServiceProcess {
       [...(options.nodeArgs ?? []), ...this.program.args],
       {
         cwd: ROOT,
-        env: serviceEnvironment({ ...ports, ...options.env }),
+        env: serviceEnvironment({ ...ports, ...this.program.env, ...options.env }),
         logFile: options.logFile,
         onStdoutLine: options.readLogs ? (line) => this.read(line) : undefined,
         keepStderr: true,

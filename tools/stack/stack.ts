@@ -19,9 +19,9 @@ export interface StackOptions {
   /** Number of API processes; default 3. */
   replicas?: number;
   /**
-   * What each replica runs: `service` (default, `node dist/main.js`), or `baseline`, the bare node:http + ioredis
-   * floor of bench/baseline/, on the same ports with the same environment, to measure what the proxy and TLS
-   * cost the floor against what they cost the service.
+   * What each replica runs: `service` (default, `node dist/main.js`), or a floor of bench/baseline/ (`koa-floor`,
+   * `node-http`), on the same ports with the same environment, to measure what the proxy and TLS cost a floor
+   * against what they cost the service.
    */
   replica?: ReplicaKind;
   /** The service's MAX_BODY_BYTES, and nginx's client_max_body_size; default 1 MiB, as the service's. */
