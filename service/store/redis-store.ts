@@ -8,7 +8,7 @@ import { translate } from './redis-errors.js';
 import { instrumentRedis } from './redis-instruments.js';
 import { checkLayout } from './redis-layout-check.js';
 import { keyLayout, legacyKey } from './redis-layout.js';
-import { type Lookup, type Places, readWithinBudget } from './redis-lookup.js';
+import { type Lookup, readOne, readWithinBudget } from './redis-lookup.js';
 import { logTransitions } from './redis-outage-log.js';
 import { pipelinesOf } from './redis-pipelines.js';
 import { readiness } from './redis-readiness.js';
@@ -38,7 +38,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
   const inPipelines = pipelinesOf(client, options.keyPrefix, options.replicaAckTimeoutMs, instruments);
   const deadlineMs = callDeadlineMs(options);
   const layout = keyLayout(options.bucketBits);
-  const current: Places = {
+  const current: Lookup['first'] = {
     count: 2,
     keys: (digest) => [layout.bucket(digest), layout.long(digest)],
     slotKey: layout.bucket,
@@ -51,6 +51,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
       ? { first: current, then: { count: 1, keys: (digest) => [legacyKey(digest)], slotKey: legacyKey } }
       : { first: { ...current, count: 3, keys: (digest) => [...current.keys(digest), legacyKey(digest)] } };
   const layoutChecked = checkLayout(client, layout.marker);
+  const getOne = readOne(client, lookup);
 
   /** The layout is checked before the first command, once; readiness asks Redis's role first. */
   const checked =
@@ -76,10 +77,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
     readWithinBudget(inPipelines, (read) => run(checked(read)), lookup, digests, maxBytes);
 
   return {
-    async get(digest) {
-      const [message] = await getMany([digest], Number.MAX_SAFE_INTEGER);
-      return typeof message === 'string' ? message : null;
-    },
+    get: (digest) => run(checked(() => getOne(digest))),
     async put(digest, message) {
       if (minReplicaAcks > 0) await run(checked(() => putMany([[digest, message]])));
       else if (isShort(message))
