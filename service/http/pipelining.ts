@@ -32,6 +32,8 @@ type ServerSocket = Socket & {
 
 interface Connection {
   running: number;
+  /** A request with a body is running: nothing after it starts until it is answered. */
+  alone: boolean;
   waiting: [IncomingMessage, ServerResponse][];
   held: boolean;
   /** The request parsed last, until it is answered. */
@@ -50,7 +52,8 @@ function allAnswered(connection: Connection): boolean {
 }
 
 /**
- * Wraps a request listener so that each connection has at most `limit` requests in flight. Node parses
+ * Wraps a request listener so that each connection has at most `limit` requests in flight, and a request with a
+ * body none after it until it is answered (carriesBody). Node parses
  * every request of a received chunk at once (one read holds hundreds of pipelined GETs) and answers them
  * in order, holding each answer in memory until those before it are written; its own pause on
  * back-pressure comes after the whole chunk is parsed. Past the limit, requests wait here, parsed but not
@@ -67,9 +70,12 @@ export function limitPipelining(handle: Listener, limit = MAX_IN_FLIGHT_PER_CONN
     response: ServerResponse,
   ) => {
     connection.running += 1;
+    const alone = carriesBody(request);
+    if (alone) connection.alone = true;
     // 'close' follows the end of the answer, and also a connection cut before it.
     response.once('close', () => {
       connection.running -= 1;
+      if (alone) connection.alone = false;
       if (connection.last === request) connection.last = undefined;
       // A connection cut closes its answers first: what still waits is dropped with it, never started.
       if (socket.destroyed) {
@@ -78,9 +84,10 @@ export function limitPipelining(handle: Listener, limit = MAX_IN_FLIGHT_PER_CONN
         return;
       }
       let next: [IncomingMessage, ServerResponse] | undefined;
-      while (connection.running < limit && (next = connection.waiting.shift())) {
+      while (free(connection) && (next = connection.waiting.shift())) {
         start(connection, socket, ...next);
       }
+      // Read again even while a request with a body runs alone: its body is still to be read.
       if (connection.running < limit && connection.held) release(connection, socket);
       const { answered } = connection;
       if (answered && allAnswered(connection)) {
@@ -91,15 +98,18 @@ export function limitPipelining(handle: Listener, limit = MAX_IN_FLIGHT_PER_CONN
     handle(request, response);
   };
 
+  const free = (connection: Connection) => connection.running < limit && !connection.alone;
+
   const listener: Listener = (request, response) => {
     const socket = request.socket as ServerSocket;
     let connection = connections.get(socket);
     if (!connection) {
-      connection = { running: 0, waiting: [], held: false };
+      connection = { running: 0, alone: false, waiting: [], held: false };
       connections.set(socket, connection);
     }
     connection.last = request;
-    if (connection.running < limit) return start(connection, socket, request, response);
+    if (free(connection) && connection.waiting.length === 0)
+      return start(connection, socket, request, response);
     connection.waiting.push([request, response]);
     if (!connection.held) hold(connection, socket);
   };
@@ -109,6 +119,17 @@ export function limitPipelining(handle: Listener, limit = MAX_IN_FLIGHT_PER_CONN
     connection.answered = done;
   };
   return Object.assign(listener, { afterAnswers });
+}
+
+/**
+ * Whether a request has a body. Its answer may close the connection (a body too large or in a coding not
+ * accepted: 413, 415), and no request after such an answer may be served (RFC 9112 9.6), so none starts
+ * before it is answered: a POST after a refused one in the same read would otherwise be stored unanswered.
+ * Pipelined GETs, the pipelining clients really send, still run side by side.
+ */
+function carriesBody(request: IncomingMessage): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** Stops reading from the socket the way Node's own back-pressure does, and keeps Node from undoing it. */

@@ -20,12 +20,17 @@ export class LayoutMismatchError extends StoreUnavailableError {
 }
 
 /**
- * A check, run before the first command and remembered once it passed (or found another layout): the bucket
- * setting is part of every key, so a process with another one would miss every stored message and store
- * copies beside them. A failure to ask (Redis down) is forgotten, so the next command asks again.
+ * A check, run before the first command of each connection and remembered while it lasts once it passed (or
+ * found another layout): the bucket setting is part of every key, so a process with another one would miss every
+ * stored message and store copies beside them. A Redis that comes back empty (restarted without persistence)
+ * has lost the record, so each new connection asks again. A failure to ask (Redis down) is forgotten, so the
+ * next command asks again.
  */
 export function checkLayout(client: Redis | Cluster, marker: string): () => Promise<void> {
   let checked: Promise<void> | undefined;
+  client.on('ready', () => {
+    checked = undefined;
+  });
   return () => {
     checked ??= client.eval(RECORD_LAYOUT, 1, LAYOUT_KEY, marker).then(
       (recorded) => {

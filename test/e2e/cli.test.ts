@@ -70,6 +70,37 @@ describe('e2e: npm run stack (the command users run)', () => {
     expect(pids.filter((pid) => existsSync(`/proc/${pid}`))).to.deep.equal([]);
     expect(existsSync(dir)).to.equal(false);
   });
+
+  it('when it runs through npm and npm alone is killed (SIGTERM, which npm does not pass on), then the stack stops and leaves no process or file behind', async function () {
+    this.timeout(120_000);
+    const httpsPort = await getPort({ host: '127.0.0.1' });
+    // Its own session, as a background job of a shell: the signal reaches npm only.
+    const npm = spawn('npm', ['run', 'stack', '--silent', '--', '--https-port', String(httpsPort)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    cli = npm;
+    let output = '';
+    npm.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
+    await pollUntil(
+      'the stack to say it is up',
+      () => output.includes('Ctrl-C stops everything'),
+      90_000,
+      100,
+    );
+    const dir = /^ {2}logs +(\S+)/m.exec(output)?.[1] ?? '';
+    const pids = processesMentioning(dir);
+
+    npm.kill('SIGTERM');
+
+    await pollUntil('the stack directory to be gone', () => !existsSync(dir), 20_000, 100);
+    expect(pids.length).to.be.at.least(2);
+    expect(pids.filter((pid) => existsSync(`/proc/${pid}`))).to.deep.equal([]);
+    expect(processesMentioning(`--https-port ${httpsPort}`), 'npm, tsx and the stack itself').to.deep.equal(
+      [],
+    );
+  });
 });
 
 /** Processes whose command line names `text` (the stack's directory). */

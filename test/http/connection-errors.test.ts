@@ -204,6 +204,20 @@ describe('requests that Node refuses before the app sees them', () => {
     expect(stored.status).to.equal(404);
   });
 
+  it('when a POST follows a refused one (Transfer-Encoding gzip, chunked) in the same write, then only the 415 comes and nothing is stored', async () => {
+    const message = `pipelined after a refusal ${Date.now()}`;
+    const body = JSON.stringify({ message });
+    const refused = post('Transfer-Encoding: gzip, chunked\r\n', '2\r\n{}\r\n0\r\n\r\n');
+    const next = post(`Content-Length: ${body.length}\r\n`, body);
+    const target = { host: '127.0.0.1', port: Number(new URL(app.url).port) };
+
+    const exchange = await rawExchange(target, Buffer.from(refused + next, 'latin1'), { lingerMs: 500 });
+
+    expect(exchange.responses.map((reply) => reply.status)).to.deep.equal([415]);
+    const stored = await send(app.url, 'GET', `/messages/${expectedDigest(message)}`);
+    expect(stored.status).to.equal(404);
+  });
+
   it('when one header is 20 KiB, then answers 431 as JSON and closes', async () => {
     const reply = await rawRequest(
       app.url,

@@ -7,6 +7,7 @@ import { openRedisApp, readiness, startRedisApp, uniquePrefix } from '../helpers
 import { useRedisCluster, useRedisServer } from '../helpers/redis-fixtures.js';
 import { keysOf, storedBytes } from '../helpers/stored-message.js';
 import { expectedDigest } from '../../tools/client/sha256.js';
+import { pollUntil } from '../../tools/stack/poll.js';
 
 // Short and long, with what UTF-8 makes of unusual text: every one must come back byte for byte.
 const OLD_MESSAGES = [
@@ -97,6 +98,32 @@ describe('Redis key layout', () => {
       expect(ready.status).to.equal(503);
       // Never a 404 for a message that is stored, only where this setting would not look.
       expect((await getMessage(other.url, expectedDigest(stored))).status).to.equal(503);
+    });
+
+    it('when Redis comes back without the layout record (restarted empty), then the service records it again before writing', async () => {
+      const prefix = uniquePrefix();
+      const app = await track(startRedisApp(server(), { REDIS_KEY_PREFIX: prefix }));
+      expect((await postMessage(app.url, `before ${randomUUID()}`)).status).to.equal(201);
+      expect(await client.get(`${prefix}layout`)).to.equal('buckets:16');
+
+      // What a Redis without persistence holds after a restart: none of it, the record included.
+      await client.del(`${prefix}layout`);
+      await server().stop('SIGKILL');
+      await server().startProcess();
+      await client.connect().catch(() => undefined);
+      await pollUntil(
+        'the service to be ready again',
+        async () => (await readiness(app)).status === 200,
+        10_000,
+        100,
+      );
+      expect((await postMessage(app.url, `after ${randomUUID()}`)).status).to.equal(201);
+
+      expect(await client.get(`${prefix}layout`)).to.equal('buckets:16');
+      const other = await track(
+        openRedisApp(server(), { REDIS_KEY_PREFIX: prefix, REDIS_BUCKET_BITS: '12' }),
+      );
+      expect((await postMessage(other.url, `other ${randomUUID()}`)).status).to.equal(503);
     });
 
     it('when 300 short messages fill one bucket setting of 8 bits, then the buckets stay listpacks', async () => {

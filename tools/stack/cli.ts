@@ -1,4 +1,5 @@
 // `npm run stack`: the production topology on this machine, until Ctrl-C.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { REPLICA_KINDS, type ReplicaKind } from './server-program.js';
 import { startStack } from './stack.js';
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
   process.on('exit', () => stack.killNow());
 
   console.log(`shaservice stack is up:
-  API (HTTPS)   ${stack.httpsUrl}   (Swagger UI: ${stack.httpsUrl}/docs/)
+  API (HTTPS)   ${stack.httpsUrl}${values.replica && values.replica !== 'service' ? '' : `   (Swagger UI: ${stack.httpsUrl}/docs/)`}
   CA cert       ${stack.certificates.caFile}
   Prometheus    ${stack.prometheusUrl}
   plain HTTP    ${stack.httpUrl}   (redirects to HTTPS)
@@ -81,10 +82,10 @@ Try: curl --cacert ${stack.certificates.caFile} ${stack.httpsUrl}/messages -H 'C
 Ctrl-C stops everything.`);
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`\n${signal}: stopping nginx, the replicas, Prometheus and Redis...`);
+    console.log(`\n${why}: stopping nginx, the replicas, Prometheus and Redis...`);
     stack.stop().then(
       () => {
         console.log('stopped; nothing is left running.');
@@ -98,6 +99,31 @@ Ctrl-C stops everything.`);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // npm does not pass a SIGTERM on to the script it runs (nor does the shell or tsx between them): after
+  // `kill <npm's pid>` this process would run on, orphaned. It stops the stack once any of them is gone.
+  const launchers = ancestors();
+  setInterval(() => launchers.some((pid) => !alive(pid)) && stop('launcher exited'), 1000).unref();
+}
+
+/** The processes this one was started through (tsx, sh, npm, the shell ...), below pid 1. */
+function ancestors(): number[] {
+  const pids: number[] = [];
+  for (let pid = process.ppid; pid > 1;) {
+    pids.push(pid);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name, which may hold spaces and parentheses: state, then the parent's pid.
+    pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  }
+  return pids;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 main().catch((error: unknown) => {
