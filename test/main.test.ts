@@ -45,6 +45,18 @@ describe('main (the service process)', function () {
     expect(got.json).to.deep.equal({ message });
   });
 
+  it('when one request comes to an idle service, then its log line is out within half a second, though lines leave in runs of 4 KiB', async () => {
+    const service = await start();
+    await sleep(300);
+    const requestId = `lone-${Date.now()}`;
+
+    const sent = performance.now();
+    await send(service.url, 'GET', '/healthz', { headers: { 'X-Request-Id': requestId } });
+    await service.waitForLog((line) => line.reqId === requestId, 2_000);
+
+    expect(performance.now() - sent).to.be.below(500);
+  });
+
   it('when several settings are invalid, then it exits 2 at once and names every problem on stderr', async () => {
     const service = await ServiceProcess.spawn(
       testService({
