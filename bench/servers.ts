@@ -27,9 +27,9 @@ export async function startService(
 }
 
 /**
- * A floor server (SERVER_PROGRAMS), run as the service is (same Node options), with a key prefix of its own:
- * shaservice's key layout differs, and the floors keep the simple one (`<prefix><digest>`, the message as a
- * string) without reading what another server stored.
+ * A floor server (SERVER_PROGRAMS: with Node's default options), with a key prefix of its own: shaservice's key
+ * layout differs, and the floors keep the simple one (`<prefix><digest>`, the message as a string) without
+ * reading what another server stored.
  */
 export async function startFloor(name: FloorKind, redisUrl: string): Promise<Target> {
   const env = { REDIS_URL: redisUrl, KEY_PREFIX: `bench-${name}:` };

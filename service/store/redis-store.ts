@@ -53,7 +53,7 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
   const layoutChecked = checkLayout(client, layout.marker);
   const getOne = readOne(client, lookup);
 
-  /** The layout is checked before the first command, once; readiness asks Redis's role first. */
+  /** The layout is checked before the first command of each connection; readiness asks Redis's role first. */
   const checked =
     <T>(command: () => Promise<T>) =>
     () =>

@@ -22,7 +22,8 @@ const USAGE = `Usage: npm run bench:stack -- [--rounds 3] [--duration 10] [--con
 Starts the stack three times (shaservice replicas, then the Koa floor's, then node:http's; with --before also
 each with nginx's defaults, the stack's config before it was tuned as ingress-nginx), then GETs a stored digest and POSTs new messages
 through each over HTTPS with wrk pinned to CPU 1 (keep-alive), alternating the stacks round by round.
-The stacks' processes are not pinned: nginx runs a worker per core, as on a node. Default about 2.5 minutes.`;
+The stacks' processes are not pinned: nginx runs a worker per core, as on a node. Default about 3.5 minutes,
+7 with --before.`;
 
 // wrk on the second core; nginx, the replicas and Redis wherever the kernel puts them.
 const WRK_CPUS = '1';
