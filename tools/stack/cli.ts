@@ -1,6 +1,6 @@
 // `npm run stack`: the production topology on this machine, until Ctrl-C.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parentPid } from './process-cpu.js';
 import { REPLICA_KINDS, type ReplicaKind } from './server-program.js';
 import { startStack } from './stack.js';
 
@@ -108,12 +108,7 @@ Ctrl-C stops everything.`);
 /** The processes this one was started through (tsx, sh, npm, the shell ...), below pid 1. */
 function ancestors(): number[] {
   const pids: number[] = [];
-  for (let pid = process.ppid; pid > 1;) {
-    pids.push(pid);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After the command name, which may hold spaces and parentheses: state, then the parent's pid.
-    pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  }
+  for (let pid = process.ppid; pid > 1; pid = parentPid(pid)) pids.push(pid);
   return pids;
 }
 

@@ -11,13 +11,23 @@ const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding:
  */
 export function cpuMicros(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses: fields are counted from after its last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(pid);
     return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / TICKS_PER_SECOND;
   } catch {
     return 0;
   }
+}
+
+/** The pid of a process's parent; throws once the process is gone. */
+export function parentPid(pid: number): number {
+  return Number(statFields(pid)[1]);
+}
+
+/** The fields of /proc/<pid>/stat after the command name, from the state (field 3) on. */
+function statFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces and parentheses: fields are counted from after its last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** The process and its children (nginx's master and its workers). */
