@@ -56,10 +56,11 @@ return answer`;
 export function readOne(client: Redis | Cluster, lookup: Lookup): (digest: string) => Promise<string | null> {
   const { first, then } = lookup;
   return async (digest) => {
-    const [bucket, ...others] = first.keys(digest);
-    const short = await client.hget(bucket ?? '', first.field(digest));
+    // The other keys (the long one is a Buffer.concat) are made only on a miss.
+    const short = await client.hget(first.slotKey(digest), first.field(digest));
     if (short !== null) return short;
-    const found = await Promise.all([...others, ...(then?.keys(digest) ?? [])].map((key) => client.get(key)));
+    const others = [...first.keys(digest).slice(1), ...(then?.keys(digest) ?? [])];
+    const found = await Promise.all(others.map((key) => client.get(key)));
     return found.find((message) => message !== null) ?? null;
   };
 }
@@ -79,7 +80,7 @@ export interface Places {
  * find, with what the budget has left.
  */
 export interface Lookup {
-  /** Its first key is the digest's bucket. */
+  /** Its first key, and its slot key, is the digest's bucket: a hash, whose field is `field`. */
   first: Places & Required<Pick<Places, 'field'>>;
   then?: Places;
 }
