@@ -30,7 +30,8 @@ export const STORED_DIGEST_PATH =
 const STORED_ETAG = '"2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae"';
 
 type Framing =
-  | { kind: 'length'; delta: number }
+  /** `pad`: spaces around the value, optional whitespace (RFC 9110 5.5) that servers strip: still a length. */
+  | { kind: 'length'; delta: number; pad?: string }
   | { kind: 'lengths'; second: number }
   | { kind: 'bad-length'; value: string }
   | { kind: 'chunked'; encoding: string; withLength: boolean; chunk: number }
@@ -45,12 +46,18 @@ const framing: fc.Arbitrary<Framing> = fc.oneof(
   },
   {
     weight: 1,
+    arbitrary: fc
+      .record({ delta: fc.integer({ min: -5, max: 5 }), pad: fc.constantFrom(' ', '  ') })
+      .map(({ delta, pad }) => ({ kind: 'length', delta, pad }) as const),
+  },
+  {
+    weight: 1,
     arbitrary: fc.integer({ min: -3, max: 3 }).map((second) => ({ kind: 'lengths', second }) as const),
   },
   {
     weight: 1,
     arbitrary: fc
-      .constantFrom('-1', 'abc', '1e3', '0x10', ' 5 ', '+5', '5, 5', '99999999999999999999999', '', '5.0')
+      .constantFrom('-1', 'abc', '1e3', '0x10', '+5', '5, 5', '99999999999999999999999', '', '5.0')
       .map((value) => ({ kind: 'bad-length', value }) as const),
   },
   {
@@ -107,7 +114,8 @@ function frame(
   switch (how.kind) {
     case 'length': {
       const declared = Math.max(0, length + how.delta);
-      return plain([`Content-Length: ${declared}\r\n`], declared > length, declared < length);
+      const pad = how.pad ?? '';
+      return plain([`Content-Length: ${pad}${declared}${pad}\r\n`], declared > length, declared < length);
     }
     case 'lengths':
       return plain([
