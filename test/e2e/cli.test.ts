@@ -21,22 +21,17 @@ describe('e2e: npm run stack (the command users run)', () => {
     cli?.kill('SIGKILL');
   });
 
-  it('when started, then it prints working URLs and the CA; when Ctrl-C (SIGINT) comes, then it exits 0 and leaves no process or file behind', async function () {
-    this.timeout(120_000);
-    const httpsPort = await getPort({ host: '127.0.0.1' });
-    cli = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'tools/stack/cli.ts', '--https-port', String(httpsPort)],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+  /**
+   * Starts the stack through `command` and waits for its banner. `field` reads one of the banner's lines
+   * (`  <name>   <value>`); `exited` is the exit code.
+   */
+  async function startStackCommand(command: string, args: string[], options: { detached?: boolean } = {}) {
+    const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...options });
+    cli = child;
     let output = '';
-    cli.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
-    cli.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
-    const exited = new Promise<number | null>((resolve) => cli!.once('exit', (code) => resolve(code)));
-
+    child.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => (output += text));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     await pollUntil(
       'the stack to say it is up',
       () => output.includes('Ctrl-C stops everything'),
@@ -44,15 +39,28 @@ describe('e2e: npm run stack (the command users run)', () => {
       100,
     );
     const field = (name: string) => new RegExp(`^  ${name} +(\\S+)`, 'm').exec(output)?.[1] ?? '';
+    return { child, exited, field, output: () => output };
+  }
+
+  it('when started, then it prints working URLs and the CA; when Ctrl-C (SIGINT) comes, then it exits 0 and leaves no process or file behind', async function () {
+    this.timeout(120_000);
+    const httpsPort = await getPort({ host: '127.0.0.1' });
+    const { child, exited, field, output } = await startStackCommand(process.execPath, [
+      '--import',
+      'tsx',
+      'tools/stack/cli.ts',
+      '--https-port',
+      String(httpsPort),
+    ]);
     const caFile = field('CA cert');
     const dir = field('logs');
-    const ports = [...output.matchAll(/127\.0\.0\.1:(\d+)|localhost:(\d+)/g)].map((m) =>
+    const ports = [...output().matchAll(/127\.0\.0\.1:(\d+)|localhost:(\d+)/g)].map((m) =>
       Number(m[1] ?? m[2]),
     );
     const health = await send(field('API \\(HTTPS\\)'), 'GET', '/healthz', { ca: readFileSync(caFile) });
     const prometheus = await fetch(`${field('Prometheus')}/-/ready`);
     const pids = processesMentioning(dir);
-    cli.kill('SIGINT');
+    child.kill('SIGINT');
     const code = await exited;
     const stillOpen = (await Promise.all(ports.map((port) => acceptsConnections(port)))).filter(Boolean);
 
@@ -63,9 +71,9 @@ describe('e2e: npm run stack (the command users run)', () => {
       pids.length,
       'nginx and Prometheus run with the stack directory in their command line',
     ).to.be.at.least(2);
-    expect(new Set(ports).size, output).to.be.at.least(7);
-    expect(code, output).to.equal(0);
-    expect(output).to.match(/stopped; nothing is left running/);
+    expect(new Set(ports).size, output()).to.be.at.least(7);
+    expect(code, output()).to.equal(0);
+    expect(output()).to.match(/stopped; nothing is left running/);
     expect(stillOpen).to.deep.equal([]);
     expect(pids.filter((pid) => existsSync(`/proc/${pid}`))).to.deep.equal([]);
     expect(existsSync(dir)).to.equal(false);
@@ -75,21 +83,12 @@ describe('e2e: npm run stack (the command users run)', () => {
     this.timeout(120_000);
     const httpsPort = await getPort({ host: '127.0.0.1' });
     // Its own session, as a background job of a shell: the signal reaches npm only.
-    const npm = spawn('npm', ['run', 'stack', '--silent', '--', '--https-port', String(httpsPort)], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    cli = npm;
-    let output = '';
-    npm.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
-    await pollUntil(
-      'the stack to say it is up',
-      () => output.includes('Ctrl-C stops everything'),
-      90_000,
-      100,
+    const { child: npm, field } = await startStackCommand(
+      'npm',
+      ['run', 'stack', '--silent', '--', '--https-port', String(httpsPort)],
+      { detached: true },
     );
-    const dir = /^ {2}logs +(\S+)/m.exec(output)?.[1] ?? '';
+    const dir = field('logs');
     const pids = processesMentioning(dir);
 
     npm.kill('SIGTERM');
