@@ -182,7 +182,6 @@ function table(
     for (const tuning of tuningNames) {
       const runsOf = (replica: ReplicaKind) => results.get(`${scenario}|${replica}|${tuning}`) ?? [];
       const service = runsOf('service');
-      const floors = FLOOR_KINDS.map(runsOf);
       // Each round's ratio is to the floor measured in the same round; the median of those is reported.
       const ratio = (floor: FloorKind) => {
         const ratios = service.map(
@@ -190,7 +189,7 @@ function table(
         );
         return `**${median(ratios).toFixed(2)}x** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
       };
-      const all = [service, ...floors];
+      const all = [service, ...FLOOR_KINDS.map(runsOf)];
       const errors = all.reduce((sum, runs) => sum + runs.reduce((n, r) => n + r.errors, 0), 0);
       rows.push(
         `| ${scenario} | ${tuning} | ${all.map(rps).join(' | ')} | ${FLOOR_KINDS.map(ratio).join(' | ')} | ` +
