@@ -50,8 +50,9 @@ function buckets(url: string, bits: number): { write: Writer; close: () => Promi
     logger: createLogger('silent'),
     metrics: createMetrics(),
   });
-  // The client connects in the background and fails fast meanwhile: wait for its first answer.
+  // The client connects when told to, and fails fast until it has: wait for its first answer.
   const ready = (async () => {
+    await store.connect?.();
     for (;;)
       if (
         await store.ping().then(

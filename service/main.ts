@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   const store = openStore(config, logger, metrics);
   const lifecycle = createLifecycle();
   const app = await createApp({ config, store, logger, metrics, lifecycle });
+  await store.connect?.();
 
   const api = createApiServer(app, config, logger, metrics);
   const metricsServer = createServer(createMetricsApp(metrics.registry).callback());

@@ -18,6 +18,14 @@ export interface MessageStore {
   putMany(entries: [digest: string, message: string][]): Promise<void>;
   /** Resolves when the store answers a round trip, with what it can do; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<StoreStatus>;
+  /**
+   * Opens the store's connections, for a store that has any, and resolves once the first try has ended, connected
+   * or not (a store that cannot connect yet still serves, with 503s until it can). Not done when the store is
+   * made: building the app blocks the event loop for about half a second (compiling openapi.yaml's validators),
+   * and a reply that arrived meanwhile was read past the command timeout; so main.ts connects once the app is
+   * built, and listens once the first try has ended, so that the first readiness probe finds it done.
+   */
+  connect?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -6,6 +6,7 @@ import { reconnectDelay } from './redis-reconnect.js';
  * One ioredis client for the configured topology, set up to fail fast: no offline queue (a command while
  * disconnected errors at once), no retries of a failed command, a timeout on every command, reconnection
  * with backoff. Reads and writes go to primaries only, so a read never misses a write that was acknowledged.
+ * It connects when told to (`connect()`), not when made (see MessageStore's `connect`).
  */
 export function createRedisClient(config: RedisConfig): Redis | Cluster {
   const connection: RedisOptions = {
@@ -13,6 +14,7 @@ export function createRedisClient(config: RedisConfig): Redis | Cluster {
     password: config.password,
     commandTimeout: config.commandTimeoutMs,
     connectTimeout: config.connectTimeoutMs,
+    lazyConnect: true,
     maxRetriesPerRequest: 0,
     // Commands issued in the same turn of the event loop (one per concurrent request) leave in one write
     // and their replies come back in one read: fewer system calls for us and for Redis under load.
@@ -50,6 +52,7 @@ export function createRedisClient(config: RedisConfig): Redis | Cluster {
     case 'cluster': {
       const options: ClusterOptions = {
         keyPrefix: config.keyPrefix,
+        lazyConnect: true,
         enableOfflineQueue: false,
         enableAutoPipelining: true,
         scaleReads: 'master',

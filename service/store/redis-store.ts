@@ -94,6 +94,12 @@ export function createRedisStore(options: RedisStoreOptions): MessageStore {
         await layoutChecked();
         return status;
       }),
+    async connect() {
+      // A failure is logged (logTransitions) and retried with backoff, as when ioredis connects by itself. The
+      // first try is waited for at most a connection's and a call's time: against a Redis or sentinel that
+      // accepts and never answers, ioredis's own promise took over 15 s.
+      await withinDeadline(client.connect(), options.connectTimeoutMs + deadlineMs).catch(() => undefined);
+    },
     async close() {
       closing = true;
       await client.quit().catch(() => undefined);

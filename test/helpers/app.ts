@@ -35,6 +35,7 @@ export async function startApp(
   const store = options.store ?? createMemoryStore();
   const logger = createLogger(config.logLevel, sink);
   const app = await createApp({ config, store, logger, metrics, lifecycle });
+  await store.connect?.();
   const server = await listen(createApiServer(app, config, logger, metrics));
   const { port } = server.address() as AddressInfo;
   return {

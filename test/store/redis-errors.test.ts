@@ -86,6 +86,7 @@ describe('Redis errors in logs', function () {
     const lines: Record<string, unknown>[] = [];
     const logger = createLogger('info', captureLines(lines));
     const store = createRedisStore({ ...redis, logger, metrics: createMetrics() });
+    await store.connect!();
     try {
       await pollUntil('the connection failure to be logged', () => lines.length > 0, 5000);
     } finally {
